@@ -1,0 +1,12 @@
+// Each bindings file registers its functions on the addon's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace moonlight::napi {
+
+void registerTensorFactories(Napi::Env env, Napi::Object exports);
+void registerTensorOps(Napi::Env env, Napi::Object exports);
+void registerAsyncTensorWork(Napi::Env env, Napi::Object exports);
+
+}  // namespace moonlight::napi

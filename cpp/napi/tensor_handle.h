@@ -1,0 +1,44 @@
+// The JS-visible owner of one at::Tensor. JS holds it inside src/tensor/tensor.ts's Tensor; dispose()
+// frees the tensor at once, and the GC finalizer frees it if JS forgot to.
+#pragma once
+
+#include <napi.h>
+
+#include <ATen/ATen.h>
+
+namespace moonlight::napi {
+
+class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+ public:
+  static Napi::Function defineClass(Napi::Env env);
+  // A new JS handle owning `tensor` (on the JS thread only).
+  static Napi::Object wrap(Napi::Env env, at::Tensor tensor);
+  // The tensor of a live handle; ArgumentError if `value` is no handle, DisposedError if it was disposed.
+  static const at::Tensor& unwrap(const Napi::Value& value, const char* argumentName);
+
+  explicit TensorHandle(const Napi::CallbackInfo& info);
+  ~TensorHandle() override;
+
+ private:
+  void adopt(at::Tensor tensor);
+  void release();
+  const at::Tensor& live() const;
+
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  Napi::Value isDisposed(const Napi::CallbackInfo& info);
+  Napi::Value meta(const Napi::CallbackInfo& info);
+  Napi::Value numel(const Napi::CallbackInfo& info);
+  Napi::Value requiresGrad(const Napi::CallbackInfo& info);
+  Napi::Value setRequiresGrad(const Napi::CallbackInfo& info);
+  Napi::Value grad(const Napi::CallbackInfo& info);
+  Napi::Value setGrad(const Napi::CallbackInfo& info);
+  Napi::Value backward(const Napi::CallbackInfo& info);
+  Napi::Value item(const Napi::CallbackInfo& info);
+  Napi::Value toHost(const Napi::CallbackInfo& info);
+
+  at::Tensor tensor_;
+  napi_env env_ = nullptr;
+  int64_t reportedHostBytes_ = 0;  // what we told V8 this handle holds, returned when it is released
+};
+
+}  // namespace moonlight::napi

@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  // The addon loads once per worker and libtorch's allocations stay with it: recycle bloated workers.
+  workerIdleMemoryLimit: '1GB',
+  testTimeout: 60_000,
+};

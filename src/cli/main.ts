@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The `moonlight` command line: one command module per file under src/cli/commands/. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { MoonlightError } from '../errors';
+import { infoCommand } from './commands/info';
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('moonlight')
+    .command(infoCommand)
+    .demandCommand(1, 'Name a command; see --help.')
+    .recommendCommands()
+    .strict()
+    .strictCommands()
+    .alias('h', 'help')
+    .alias('v', 'version')
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((message, error, cli) => {
+      if (error) throw error;
+      cli.showHelp();
+      console.error(`\n${message}`);
+      process.exit(1);
+    })
+    .parseAsync();
+}
+
+if (require.main === module) {
+  main(hideBin(process.argv)).catch((error: unknown) => {
+    const prefix = error instanceof MoonlightError ? `${error.name}: ` : '';
+    console.error(`moonlight: ${prefix}${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,31 @@
+/** moonlight-torch: Moonlight-style LLM training for Node.js on libtorch. */
+import { native } from './native';
+
+export * from './errors';
+export { Tensor } from './tensor/tensor';
+export type { AllcloseOptions, Operand, ToOptions } from './tensor/tensor';
+export { DTYPES, isFloatingDType } from './tensor/dtype';
+export type { DType, HostArray, HostArrayOf } from './tensor/dtype';
+export { cudaAvailable, cudaDeviceCount } from './tensor/device';
+export type { Device } from './tensor/device';
+export {
+  arange,
+  cat,
+  full,
+  manualSeed,
+  ones,
+  rand,
+  randn,
+  randnAsync,
+  stack,
+  tensor,
+  zeros,
+} from './tensor/factories';
+export type { TensorData, TensorDataOptions, TensorOptions } from './tensor/factories';
+
+/** The libtorch version the addon was compiled against (loads the addon on first read). */
+export declare const libtorchVersion: string;
+Object.defineProperty(exports, 'libtorchVersion', {
+  enumerable: true,
+  get: () => native().libtorchVersion,
+});
