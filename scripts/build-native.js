@@ -1,18 +1,41 @@
 'use strict';
 // Builds the addon with cmake-js against the libtorch that scripts/libtorch.js finds (installing the
 // project-local one if no other route has libtorch). Output: build/Release/moonlight.node + build-info.json.
+const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { ensureLibtorch, packageRoot } = require('./libtorch');
 
+const buildDir = path.join(packageRoot, 'build');
+
 function buildNative({ env = process.env, log = console.error } = {}) {
   const libtorch = ensureLibtorch(env, log);
   log(`moonlight-torch: building against libtorch ${libtorch.version} (${libtorch.route}: ${libtorch.root})`);
-  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  // cmake-js only configures a fresh build folder; a different libtorch than last time needs a new
+  // configure, else the old one would silently stay linked.
+  const previous = readBuildInfo();
+  const sameLibtorch = previous && previous.libtorchRoot === libtorch.root && previous.libtorchRoute === libtorch.route;
+  if (!sameLibtorch) runCmakeJs('configure', libtorch, env);
+  runCmakeJs('build', libtorch, env);
+  return libtorch;
+}
+
+function readBuildInfo() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(buildDir, 'Release', 'build-info.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function runCmakeJs(command, libtorch, env) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [packageRoot] });
   const args = [
-    cmakeJs, 'build', '--directory', packageRoot, '--out', path.join(packageRoot, 'build'),
+    cmakeJs, command, '--directory', packageRoot, '--out', buildDir,
     `--CDCMAKE_PREFIX_PATH=${libtorch.cmakePrefixPath}`,
+    // Torch_DIR is cached by the first configure; naming it makes a libtorch switch take effect.
+    `--CDTorch_DIR=${path.join(libtorch.cmakePrefixPath, "Torch")}`,
     `--CDMOONLIGHT_LIBTORCH_ROUTE=${libtorch.route}`,
   ];
   const result = spawnSync(process.execPath, args, {
@@ -21,9 +44,8 @@ function buildNative({ env = process.env, log = console.error } = {}) {
     env: { ...env, CMAKE_BUILD_PARALLEL_LEVEL: env.CMAKE_BUILD_PARALLEL_LEVEL || String(os.availableParallelism()) },
   });
   if (result.status !== 0) {
-    throw new Error(`cmake-js build failed (exit ${result.status ?? result.signal}); see the compiler output above`);
+    throw new Error(`cmake-js ${command} failed (exit ${result.status ?? result.signal}); see the output above`);
   }
-  return libtorch;
 }
 
 module.exports = { buildNative };

@@ -1,0 +1,23 @@
+/**
+ * Runs the Python oracle (torch, transformers, safetensors: test oracles only, never product code).
+ * The script reads one JSON value from stdin and prints one JSON value as its last stdout line.
+ * Flat float arrays travel as plain JSON lists: oracles here use small tensors.
+ */
+import { spawnSync } from 'child_process';
+
+export const pythonExecutable = process.env.MOONLIGHT_PYTHON || 'python3';
+
+export function runPython<T = unknown>(script: string, input: unknown = null, timeoutMs = 120_000): T {
+  const result = spawnSync(pythonExecutable, ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2' },
+  });
+  if (result.status !== 0) {
+    throw new Error(`python oracle failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
+  }
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as T;
+}
