@@ -40,13 +40,21 @@ export interface NativeTensorHandle {
 
 type H = NativeTensorHandle;
 
-export interface NativeAddon {
+/**
+ * The addon's whole interface: the core below plus one interface per area (optim, models, io, …),
+ * each declared beside the TS code that uses it and listed in `extends` here.
+ */
+export interface NativeAddon extends NativeCoreAddon, NativeTensorAddon {}
+
+export interface NativeCoreAddon {
   libtorchVersion: string;
   libtorchRoute: string;
   registerErrorClasses(classes: Record<string, new (message: string) => Error>): void;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
+}
 
+export interface NativeTensorAddon {
   fromHost(data: ArrayBufferView, sourceDtype: string, shape: number[], options: NativeTensorOptions): H;
   zeros(shape: number[], options: NativeTensorOptions): H;
   ones(shape: number[], options: NativeTensorOptions): H;
