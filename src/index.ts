@@ -7,6 +7,8 @@ export type { AllcloseOptions, Operand, ToOptions } from './tensor/tensor';
 export { DTYPES, isFloatingDType } from './tensor/dtype';
 export type { DType, HostArray, HostArrayOf } from './tensor/dtype';
 export { cudaAvailable, cudaDeviceCount } from './tensor/device';
+export { memoryStats, setCollectThreshold } from './tensor/memory';
+export type { MemoryStats } from './tensor/memory';
 export type { Device } from './tensor/device';
 export {
   arange,

@@ -29,6 +29,8 @@ export interface NativeTensorHandle {
   isDisposed(): boolean;
   meta(): TensorMeta;
   numel(): number;
+  /** Host (CPU) bytes this handle holds; 0 for device tensors. */
+  hostBytes(): number;
   requiresGrad(): boolean;
   setRequiresGrad(flag: boolean): void;
   grad(): NativeTensorHandle | null;

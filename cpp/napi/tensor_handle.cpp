@@ -19,6 +19,7 @@ Napi::Function TensorHandle::defineClass(Napi::Env env) {
                          InstanceMethod<&TensorHandle::isDisposed>("isDisposed"),
                          InstanceMethod<&TensorHandle::meta>("meta"),
                          InstanceMethod<&TensorHandle::numel>("numel"),
+                         InstanceMethod<&TensorHandle::hostBytes>("hostBytes"),
                          InstanceMethod<&TensorHandle::requiresGrad>("requiresGrad"),
                          InstanceMethod<&TensorHandle::setRequiresGrad>("setRequiresGrad"),
                          InstanceMethod<&TensorHandle::grad>("grad"),
@@ -96,6 +97,10 @@ Napi::Value TensorHandle::numel(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     return Napi::Number::New(info.Env(), static_cast<double>(live().numel()));
   });
+}
+
+Napi::Value TensorHandle::hostBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(reportedHostBytes_));
 }
 
 Napi::Value TensorHandle::requiresGrad(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   Napi::Value isDisposed(const Napi::CallbackInfo& info);
   Napi::Value meta(const Napi::CallbackInfo& info);
   Napi::Value numel(const Napi::CallbackInfo& info);
+  Napi::Value hostBytes(const Napi::CallbackInfo& info);
   Napi::Value requiresGrad(const Napi::CallbackInfo& info);
   Napi::Value setRequiresGrad(const Napi::CallbackInfo& info);
   Napi::Value grad(const Napi::CallbackInfo& info);

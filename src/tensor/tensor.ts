@@ -4,10 +4,8 @@ import { native, NativeTensorHandle, TensorMeta } from '../native';
 import { checkDim, checkInteger, checkShape } from './checks';
 import { checkDevice, Device } from './device';
 import { checkDType, DType, hostArrayFromBuffer, HostArray, isFloatingDType } from './dtype';
+import { release, track } from './memory';
 
-// Frees the native tensor of a Tensor that was garbage-collected without dispose(). The held value is
-// the handle, never the Tensor, so registration does not keep the Tensor alive.
-const forgottenTensors = new FinalizationRegistry<NativeTensorHandle>((handle) => handle.dispose());
 
 export interface ToOptions {
   dtype?: DType;
@@ -31,11 +29,12 @@ type Nested = number | boolean | Nested[];
 export class Tensor {
   #handle: NativeTensorHandle | null;
   #meta: TensorMeta | undefined;
+  readonly #tracking: ReturnType<typeof track>;
 
   /** @internal Use the factories (tensor, zeros, randn, …); this wraps a handle the addon made. */
   constructor(handle: NativeTensorHandle) {
     this.#handle = handle;
-    forgottenTensors.register(this, handle, this);
+    this.#tracking = track(this, handle);
   }
 
   /** @internal The native handle, for bindings; throws DisposedError after dispose(). */
@@ -48,7 +47,8 @@ export class Tensor {
   }
 
   private get meta(): TensorMeta {
-    this.#meta ??= this.handle.meta();
+    const handle = this.handle; // throws DisposedError after dispose(), even if the metadata is cached
+    this.#meta ??= handle.meta();
     return this.#meta;
   }
 
@@ -102,8 +102,7 @@ export class Tensor {
   dispose(): void {
     if (this.#handle === null) return;
     this.#meta ??= this.#handle.meta();
-    forgottenTensors.unregister(this);
-    this.#handle.dispose();
+    release(this, this.#tracking);
     this.#handle = null;
   }
 
@@ -128,6 +127,11 @@ export class Tensor {
   /** Same as data(). */
   toArray(): HostArray {
     return this.data();
+  }
+
+  /** The values as a flat array of numbers, row-major (int64 beyond 2^53 loses precision: use data()). */
+  toNumbers(): number[] {
+    return Array.from(this.data() as ArrayLike<number | bigint>, Number);
   }
 
   /** The values as nested JS arrays (numbers; booleans for bool tensors). */
