@@ -1,5 +1,6 @@
 // Ops checked against values computed independently here in plain JS (loops over the same inputs).
 import { arange, cat, full, manualSeed, ones, randn, stack, tensor, zeros } from '../src';
+import { runPython } from './helpers/python';
 
 const A = [
   [1, 2, 3],
@@ -167,6 +168,14 @@ describe('random', () => {
     const other = randn([64]).toNumbers();
     expect(again).toEqual(first);
     expect(other).not.toEqual(first);
+  });
+
+  test('manualSeed + randn give exactly the numbers of torch.manual_seed + torch.randn (Python oracle)', () => {
+    const torchValues = runPython<number[]>(
+      'import torch, json; torch.manual_seed(2024); print(json.dumps(torch.randn(3, 5).flatten().tolist()))',
+    );
+    manualSeed(2024);
+    expect(randn([3, 5]).toNumbers()).toEqual(torchValues);
   });
 
   test('randn samples look standard normal', () => {

@@ -244,17 +244,13 @@ export class Tensor {
   max(): Tensor;
   max(dim: number, options?: { keepdim?: boolean }): { values: Tensor; indices: Tensor };
   max(dim?: number, options: { keepdim?: boolean } = {}): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return new Tensor(native().max(this.handle));
-    const [values, indices] = native().max(this.handle, checkDim(dim, this.ndim, 'dim'), options.keepdim ?? false);
-    return { values: new Tensor(values), indices: new Tensor(indices) };
+    return this.extreme('max', dim, options.keepdim ?? false);
   }
 
   min(): Tensor;
   min(dim: number, options?: { keepdim?: boolean }): { values: Tensor; indices: Tensor };
   min(dim?: number, options: { keepdim?: boolean } = {}): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim === undefined) return new Tensor(native().min(this.handle));
-    const [values, indices] = native().min(this.handle, checkDim(dim, this.ndim, 'dim'), options.keepdim ?? false);
-    return { values: new Tensor(values), indices: new Tensor(indices) };
+    return this.extreme('min', dim, options.keepdim ?? false);
   }
 
   argmax(dim?: number, options: { keepdim?: boolean } = {}): Tensor {
@@ -339,6 +335,12 @@ export class Tensor {
 
   [inspect.custom](): string {
     return this.toString();
+  }
+
+  private extreme(which: 'max' | 'min', dim: number | undefined, keepdim: boolean) {
+    if (dim === undefined) return new Tensor(native()[which](this.handle));
+    const [values, indices] = native()[which](this.handle, checkDim(dim, this.ndim, 'dim'), keepdim);
+    return { values: new Tensor(values), indices: new Tensor(indices) };
   }
 
   private dims(dim: number | number[] | undefined): number[] | null {
