@@ -24,6 +24,24 @@ export {
   zeros,
 } from './tensor/factories';
 export type { TensorData, TensorDataOptions, TensorOptions } from './tensor/factories';
+export {
+  SafetensorsFile,
+  loadSafetensors,
+  loadShardedSafetensors,
+  openSafetensors,
+  resolveCheckpoint,
+  saveSafetensors,
+  saveShardedSafetensors,
+  tensorBytes,
+} from './io/safetensors';
+export type {
+  LoadOptions,
+  NamedTensors,
+  SafetensorsDType,
+  SafetensorsTensorInfo,
+  SaveOptions,
+  ShardedSaveOptions,
+} from './io/safetensors';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

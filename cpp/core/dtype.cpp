@@ -14,6 +14,9 @@ constexpr NamedType kNamedTypes[] = {
     {"bfloat16", c10::ScalarType::BFloat16}, {"float16", c10::ScalarType::Half},
     {"int64", c10::ScalarType::Long},     {"int32", c10::ScalarType::Int},
     {"uint8", c10::ScalarType::Byte},     {"bool", c10::ScalarType::Bool},
+    // Storage dtypes that checkpoints carry; readable and convertible, not meant for arithmetic.
+    {"int16", c10::ScalarType::Short},    {"int8", c10::ScalarType::Char},
+    {"float8_e4m3fn", c10::ScalarType::Float8_e4m3fn}, {"float8_e5m2", c10::ScalarType::Float8_e5m2},
 };
 }  // namespace
 

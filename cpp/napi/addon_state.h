@@ -11,6 +11,7 @@ namespace moonlight::napi {
 
 struct AddonState {
   Napi::FunctionReference tensorHandleConstructor;
+  Napi::FunctionReference safetensorsHandleConstructor;
   std::map<std::string, Napi::FunctionReference> errorClasses;
 };
 
