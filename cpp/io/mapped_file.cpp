@@ -12,7 +12,7 @@
 
 namespace moonlight::io {
 
-std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(ErrorKind::Checkpoint, path + ": cannot open (" + std::strerror(errno) + ")");
   struct stat info {};
@@ -23,7 +23,7 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   const uint64_t size = static_cast<uint64_t>(info.st_size);
   uint8_t* data = nullptr;
   if (size > 0) {
-    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | (prefault ? MAP_POPULATE : 0), fd, 0);
     if (mapped == MAP_FAILED) {
       const int mapError = errno;
       ::close(fd);

@@ -10,8 +10,10 @@ namespace moonlight::io {
 
 class MappedFile {
  public:
-  // CheckpointError naming the path when the file cannot be opened or mapped.
-  static std::shared_ptr<MappedFile> open(const std::string& path);
+  // CheckpointError naming the path when the file cannot be opened or mapped. `prefault` maps every page
+  // up front (one bulk kernel operation instead of a page fault per 4 KiB): right when all of the file
+  // will be read, wasteful for lazy access to a few tensors.
+  static std::shared_ptr<MappedFile> open(const std::string& path, bool prefault = false);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

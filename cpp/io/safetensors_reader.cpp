@@ -6,8 +6,8 @@
 
 namespace moonlight::io {
 
-std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
-  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path, bool readAll) {
+  std::shared_ptr<MappedFile> file = MappedFile::open(path, readAll);
   const uint64_t headerBytes = checkHeaderLength(file->data(), file->size(), path);
   std::string_view json(reinterpret_cast<const char*>(file->data()) + 8, headerBytes);
   SafetensorsHeader header = parseSafetensorsHeader(json, file->size(), path);

@@ -15,8 +15,9 @@ namespace moonlight::io {
 
 class SafetensorsFile {
  public:
-  // Maps and validates the file; CheckpointError naming the file and the problem otherwise.
-  static std::shared_ptr<SafetensorsFile> open(const std::string& path);
+  // Maps and validates the file; CheckpointError naming the file and the problem otherwise. `readAll`
+  // prefaults the whole mapping, for loads that will touch every tensor.
+  static std::shared_ptr<SafetensorsFile> open(const std::string& path, bool readAll = false);
 
   const std::string& path() const { return file_->path(); }
   const SafetensorsHeader& header() const { return header_; }
