@@ -26,6 +26,7 @@ export {
 export type { TensorData, TensorDataOptions, TensorOptions } from './tensor/factories';
 export {
   SafetensorsFile,
+  inspectCheckpoint,
   loadSafetensors,
   loadShardedSafetensors,
   openSafetensors,
@@ -35,6 +36,7 @@ export {
   tensorBytes,
 } from './io/safetensors';
 export type {
+  CheckpointTensorInfo,
   LoadOptions,
   NamedTensors,
   SafetensorsDType,

@@ -171,6 +171,28 @@ Napi::Value shardedSave(const Napi::CallbackInfo& info) {
   });
 }
 
+// shardedHeader(indexPath) -> Promise<[{name, shard, dtype, shape, dataOffsets}]>: the validated layout of a
+// sharded checkpoint, without reading tensor data.
+Napi::Value shardedHeader(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    std::string indexPath = toString(argumentAt(info, 0), "indexPath");
+    return PromiseWorker<std::shared_ptr<io::ShardedSafetensors>>::start(
+        info.Env(), "moonlight:shardedHeader",
+        [indexPath]() { return std::make_shared<io::ShardedSafetensors>(io::ShardedSafetensors::open(indexPath)); },
+        [](Napi::Env env, std::shared_ptr<io::ShardedSafetensors>& sharded) -> Napi::Value {
+          const auto& names = sharded->names();
+          Napi::Array result = Napi::Array::New(env, names.size());
+          for (size_t i = 0; i < names.size(); ++i) {
+            Napi::Object entry = entryToJs(env, sharded->entry(names[i]));
+            entry.Set("name", names[i]);
+            entry.Set("shard", sharded->shardOf(names[i]));
+            result.Set(static_cast<uint32_t>(i), entry);
+          }
+          return result;
+        });
+  });
+}
+
 // Reads a tensor's raw bytes as stored (any dtype, including float8): for exact comparisons and tools.
 Napi::Value rawBytes(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
@@ -190,6 +212,7 @@ void registerIo(Napi::Env env, Napi::Object exports) {
   exports.Set("safetensorsSave", Napi::Function::New<safetensorsSave>(env, "safetensorsSave"));
   exports.Set("shardedLoad", Napi::Function::New<shardedLoad>(env, "shardedLoad"));
   exports.Set("shardedSave", Napi::Function::New<shardedSave>(env, "shardedSave"));
+  exports.Set("shardedHeader", Napi::Function::New<shardedHeader>(env, "shardedHeader"));
   exports.Set("rawBytes", Napi::Function::New<rawBytes>(env, "rawBytes"));
 }
 

@@ -4,11 +4,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { MoonlightError } from '../errors';
 import { infoCommand } from './commands/info';
+import { inspectCommand } from './commands/inspect';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('moonlight')
     .command(infoCommand)
+    .command(inspectCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()

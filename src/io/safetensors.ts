@@ -62,6 +62,7 @@ export interface NativeIoAddon {
     tensors: Pairs,
     options: { maxShardBytes?: number; metadata?: Record<string, string>; prefix?: string },
   ): Promise<string[]>;
+  shardedHeader(indexPath: string): Promise<Array<SafetensorsTensorInfo & { name: string; shard: string }>>;
   rawBytes(tensor: NativeTensorHandle): Uint8Array;
 }
 
@@ -176,6 +177,40 @@ export async function saveShardedSafetensors(
   }
   if (prefix !== undefined && !/^[\w.-]+$/.test(prefix)) throw new ArgumentError('options.prefix must be a plain file name');
   return native().shardedSave(checkPath(directory, 'directory'), toPairs(tensors), { maxShardBytes, metadata, prefix });
+}
+
+export interface CheckpointTensorInfo extends SafetensorsTensorInfo {
+  name: string;
+  /** The file that holds it. */
+  file: string;
+  bytes: number;
+}
+
+/**
+ * The layout of a checkpoint (file, index or folder) without reading tensor data: every tensor with its
+ * file, dtype, shape and size, plus the metadata of the (first) file. Validates everything it reads.
+ */
+export async function inspectCheckpoint(
+  location: string,
+): Promise<{ kind: 'sharded' | 'single'; path: string; tensors: CheckpointTensorInfo[]; metadata: Record<string, string> }> {
+  const found = resolveCheckpoint(location);
+  const withBytes = (t: SafetensorsTensorInfo & { name: string }, file: string): CheckpointTensorInfo => ({
+    ...t,
+    file,
+    bytes: t.dataOffsets[1] - t.dataOffsets[0],
+  });
+  if (found.kind === 'single') {
+    const file = await openSafetensors(found.path);
+    const header = file.header();
+    const tensors = file.keys().map((name) => withBytes({ name, ...header[name] }, found.path));
+    const metadata = file.metadata();
+    file.close();
+    return { ...found, tensors, metadata };
+  }
+  const entries = await native().shardedHeader(found.path);
+  const tensors = entries.map(({ shard, ...entry }) => withBytes(entry, shard));
+  const metadata = tensors.length > 0 ? (await openSafetensors(tensors[0].file)).metadata() : {};
+  return { ...found, tensors, metadata };
 }
 
 /** The bytes of a tensor exactly as stored in memory (little-endian, row-major), for any dtype. */
