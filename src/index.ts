@@ -35,6 +35,17 @@ export {
   saveShardedSafetensors,
   tensorBytes,
 } from './io/safetensors';
+export {
+  checkpointsFolder,
+  listTrainingCheckpoints,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+} from './io/training_checkpoint';
+export type {
+  LoadedTrainingCheckpoint,
+  SaveTrainingCheckpointOptions,
+  TrainingCheckpointContent,
+} from './io/training_checkpoint';
 export type {
   CheckpointTensorInfo,
   LoadOptions,

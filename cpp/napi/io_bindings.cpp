@@ -6,6 +6,7 @@
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/errors.h"
+#include "io/checkpoint_directory.h"
 #include "io/safetensors_reader.h"
 #include "io/safetensors_writer.h"
 #include "io/sharded_safetensors.h"
@@ -193,6 +194,21 @@ Napi::Value shardedHeader(const Napi::CallbackInfo& info) {
   });
 }
 
+// commitCheckpointDirectory(staging, target) -> Promise<void>
+Napi::Value commitCheckpointDirectory(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    std::string staging = toString(argumentAt(info, 0), "staging");
+    std::string target = toString(argumentAt(info, 1), "target");
+    return PromiseWorker<bool>::start(
+        info.Env(), "moonlight:commitCheckpoint",
+        [staging, target]() {
+          io::commitCheckpointDirectory(staging, target);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
 // Reads a tensor's raw bytes as stored (any dtype, including float8): for exact comparisons and tools.
 Napi::Value rawBytes(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
@@ -213,6 +229,7 @@ void registerIo(Napi::Env env, Napi::Object exports) {
   exports.Set("shardedLoad", Napi::Function::New<shardedLoad>(env, "shardedLoad"));
   exports.Set("shardedSave", Napi::Function::New<shardedSave>(env, "shardedSave"));
   exports.Set("shardedHeader", Napi::Function::New<shardedHeader>(env, "shardedHeader"));
+  exports.Set("commitCheckpointDirectory", Napi::Function::New<commitCheckpointDirectory>(env, "commitCheckpointDirectory"));
   exports.Set("rawBytes", Napi::Function::New<rawBytes>(env, "rawBytes"));
 }
 

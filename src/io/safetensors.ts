@@ -64,6 +64,7 @@ export interface NativeIoAddon {
   ): Promise<string[]>;
   shardedHeader(indexPath: string): Promise<Array<SafetensorsTensorInfo & { name: string; shard: string }>>;
   rawBytes(tensor: NativeTensorHandle): Uint8Array;
+  commitCheckpointDirectory(staging: string, target: string): Promise<void>;
 }
 
 /** An open safetensors file: tensors are read lazily, by name, as zero-copy views where possible. */
