@@ -22,6 +22,7 @@ export {
   zeros,
 } from './tensor/factories';
 export type { TensorData, TensorDataOptions, TensorOptions } from './tensor/factories';
+export * from './optim';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

@@ -42,6 +42,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerTensorFactories(env, exports);
   registerTensorOps(env, exports);
   registerAsyncTensorWork(env, exports);
+  registerOptim(env, exports);
   return exports;
 }
 

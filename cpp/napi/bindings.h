@@ -8,5 +8,6 @@ namespace moonlight::napi {
 void registerTensorFactories(Napi::Env env, Napi::Object exports);
 void registerTensorOps(Napi::Env env, Napi::Object exports);
 void registerAsyncTensorWork(Napi::Env env, Napi::Object exports);
+void registerOptim(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi
