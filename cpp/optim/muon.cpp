@@ -33,8 +33,6 @@ PreparedUpdate momentumUpdate(const MuonTask& task) {
   at::Tensor& buffer = task.state->momentumBuffer;
   buffer.mul_(muon.momentum).add_(task.grad);  // M ← μM + G
   at::Tensor update = muon.nesterov ? at::add(task.grad, buffer, muon.momentum) : buffer;
-  // Normalise in at least float32 even for half-precision parameters; the cast to the NS dtype follows.
-  if (update.scalar_type() == at::kBFloat16 || update.scalar_type() == at::kHalf) update = update.to(at::kFloat);
   const int64_t rows = update.size(-2);
   const int64_t cols = update.size(-1);
   at::Tensor matrices = update.reshape({-1, rows, cols});

@@ -13,10 +13,13 @@ at::Tensor newtonSchulz(const at::Tensor& wide, const NewtonSchulzConfig& ns) {
                                c10::str(wide.sizes()));
   }
   if (ns.coefficients.empty()) fail(ErrorKind::Config, "newtonSchulz: no coefficients");
-  // Frobenius normalisation per matrix (never across the batch: each expert is its own matrix), done in
-  // the input's precision before the cast so the bf16 iteration starts from correctly rounded values.
-  at::Tensor norms = at::linalg_vector_norm(wide, 2, at::IntArrayRef{1, 2}, /*keepdim=*/true);
-  at::Tensor x = (wide / (norms * ns.normScale + ns.eps)).to(ns.dtype).contiguous();
+  // Frobenius normalisation per matrix (never across the batch: each expert is its own matrix). Cast
+  // first and normalise in the NS dtype, in Moonlight's order of operations, so bf16 results agree with
+  // Moonlight's to the bit rather than only to bf16 noise (which the iteration amplifies to ~1e-2).
+  at::Tensor x = wide.to(ns.dtype).contiguous();  // the norm sums in memory order: make it the wide one
+  at::Tensor norms = at::linalg_vector_norm(x, 2, at::IntArrayRef{1, 2}, /*keepdim=*/true);
+  if (ns.normScale != 1.0) norms = norms * ns.normScale;
+  x = x / (norms + ns.eps);
 
   const int64_t batch = wide.size(0);
   const int64_t rows = wide.size(1);

@@ -29,6 +29,8 @@ export interface MuonOptions {
    * triples, input scaled by 1/(1.02·‖X‖)), or your own list (the last triple repeats if nsSteps exceeds it).
    */
   nsCoefficients?: 'keller-jordan' | 'polar-express' | readonly NsCoefficients[];
+  /** Newton–Schulz input is X / (nsNormScale·‖X‖_F + eps). Default 1, or 1.02 with 'polar-express'. */
+  nsNormScale?: number;
   /** Precision of the Newton–Schulz iteration. Default 'bfloat16' (as every reference). */
   nsDtype?: 'bfloat16' | 'float16' | 'float32' | 'float64';
   /** Newton–Schulz input is X / (‖X‖_F + eps). Default 1e-7. */
@@ -48,7 +50,7 @@ export interface MuonOptions {
 }
 
 const MUON_OPTION_KEYS = new Set<string>([
-  'lr', 'weightDecay', 'momentum', 'nesterov', 'nsSteps', 'nsCoefficients', 'nsDtype', 'eps', 'updateScale',
+  'lr', 'weightDecay', 'momentum', 'nesterov', 'nsSteps', 'nsCoefficients', 'nsNormScale', 'nsDtype', 'eps', 'updateScale',
   'adamwBetas', 'adamwEps', 'adamwEpsPlacement', 'adamwNamePatterns', 'nonFiniteGrads',
 ]);
 
@@ -78,7 +80,7 @@ export class Muon extends Optimizer {
   constructor(params: NamedParameters | readonly ParamGroup[], options: MuonOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object');
     checkOptionKeys(options, MUON_OPTION_KEYS, 'options');
-    for (const key of ['lr', 'weightDecay', 'momentum', 'eps', 'adamwEps'] as const) {
+    for (const key of ['lr', 'weightDecay', 'momentum', 'eps', 'nsNormScale', 'adamwEps'] as const) {
       checkType(options[key], 'number', `options.${key}`);
     }
     checkInteger(options.nsSteps, 'options.nsSteps');
@@ -103,6 +105,7 @@ export class Muon extends Optimizer {
       nesterov: options.nesterov,
       nsSteps: options.nsSteps,
       nsCoefficients: Array.isArray(coefficients) ? coefficients.map((triple) => [...triple]) : (coefficients as string),
+      nsNormScale: options.nsNormScale,
       nsDtype: options.nsDtype,
       eps: options.eps,
       updateScale: options.updateScale,

@@ -25,6 +25,7 @@ export interface NativeMuonOptions {
   nesterov?: boolean;
   nsSteps?: number;
   nsCoefficients?: string | number[][];
+  nsNormScale?: number;
   nsDtype?: string;
   eps?: number;
   updateScale?: string;
