@@ -2,6 +2,7 @@
 // src/optim/ builds the arguments; unset option fields keep the C++ defaults (optim/optimizer_config.h).
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <ATen/ATen.h>
 
@@ -154,6 +155,22 @@ std::vector<optim::GroupRequest> parseRequests(const Napi::Value& value) {
   return requests;
 }
 
+std::map<std::string, at::Tensor> namedTensors(const Napi::Value& value, const std::string& argumentName) {
+  Napi::Object object = objectArg(value, argumentName);
+  Napi::Array keys = object.GetPropertyNames();
+  std::map<std::string, at::Tensor> tensors;
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+    tensors[key] = TensorHandle::unwrap(object.Get(key), (argumentName + "['" + key + "']").c_str());
+  }
+  return tensors;
+}
+
+std::optional<std::map<std::string, at::Tensor>> namedGrads(const Napi::Value& value) {
+  if (value.IsUndefined() || value.IsNull()) return std::nullopt;
+  return namedTensors(value, "grads");
+}
+
 Napi::Object stepReportToJs(Napi::Env env, const optim::StepReport& report) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("skipped", report.skipped);
@@ -216,16 +233,20 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   }
 
  private:
+  // step(grads?): grads is {parameterName: TensorHandle}; without it each parameter's .grad is used.
   Napi::Value step(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value { return stepReportToJs(info.Env(), optimizer_->step()); });
+    return guard(info.Env(), [&]() -> Napi::Value {
+      return stepReportToJs(info.Env(), optimizer_->step(namedGrads(argumentAt(info, 0))));
+    });
   }
 
   // The step runs on a worker thread; the shared_ptr keeps the optimizer alive even if JS drops it meanwhile.
   Napi::Value stepAsync(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<optim::Optimizer> optimizer = optimizer_;
+      auto grads = namedGrads(argumentAt(info, 0));
       return PromiseWorker<optim::StepReport>::start(
-          info.Env(), "moonlight:optimizerStep", [optimizer]() { return optimizer->step(); },
+          info.Env(), "moonlight:optimizerStep", [optimizer, grads]() { return optimizer->step(grads); },
           [](Napi::Env env, optim::StepReport& report) -> Napi::Value { return stepReportToJs(env, report); });
     });
   }
@@ -262,14 +283,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
 
   Napi::Value loadStateDict(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      Napi::Object object = objectArg(argumentAt(info, 0), "state");
-      Napi::Array keys = object.GetPropertyNames();
-      std::map<std::string, at::Tensor> tensors;
-      for (uint32_t i = 0; i < keys.Length(); ++i) {
-        std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
-        tensors[key] = TensorHandle::unwrap(object.Get(key), ("state['" + key + "']").c_str());
-      }
-      optimizer_->loadStateDict(tensors);
+      optimizer_->loadStateDict(namedTensors(argumentAt(info, 0), "state"));
       return info.Env().Undefined();
     });
   }

@@ -53,16 +53,29 @@ std::unique_lock<std::mutex> Optimizer::exclusive(const char* what) const {
   return lock;
 }
 
-StepReport Optimizer::step() {
+StepReport Optimizer::step(const std::optional<std::map<std::string, at::Tensor>>& explicitGrads) {
   auto lock = exclusive("step");
   at::NoGradGuard noGrad;  // parameters are autograd leaves: in-place updates must not be recorded
+  if (explicitGrads) {
+    for (const auto& entry : *explicitGrads) {
+      bool known = false;
+      for (const ParameterState& state : states_) known = known || state.name == entry.first;
+      if (!known) fail(ErrorKind::Argument, "grads names '" + entry.first + "', which is not a parameter of this optimizer");
+    }
+  }
 
   // Pass 1: check every gradient; nothing changes until all are valid.
   std::vector<at::Tensor> grads(states_.size());
   std::vector<size_t> withGrad;
   for (size_t i = 0; i < states_.size(); ++i) {
     const ParameterState& state = states_[i];
-    const at::Tensor& grad = state.param.grad();
+    at::Tensor grad;
+    if (explicitGrads) {
+      auto found = explicitGrads->find(state.name);
+      if (found != explicitGrads->end()) grad = found->second;
+    } else {
+      grad = state.param.grad();
+    }
     if (!grad.defined()) continue;  // no gradient this step (frozen or unused): left as it is, like torch
     if (grad.is_sparse()) fail(ErrorKind::Argument, "gradient of '" + state.name + "' is sparse; dense gradients only");
     if (!grad.sizes().equals(state.param.sizes())) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,9 @@ class Optimizer {
   // DTypeError / DeviceError for a gradient that does not match its parameter, and for NaN/Inf gradients
   // an ArgumentError naming them (NonFiniteGradPolicy::Error) or a skipped step (SkipStep). One step runs
   // at a time: a call during a running step is an ArgumentError.
-  StepReport step();
+  // With `grads`, those gradients (by parameter name) are used instead of parameter.grad(); parameters
+  // missing from it are not updated, unknown names are an ArgumentError.
+  StepReport step(const std::optional<std::map<std::string, at::Tensor>>& grads = std::nullopt);
   // Drops every parameter's gradient (torch's zero_grad(set_to_none=True)).
   void zeroGrad();
 

@@ -41,8 +41,8 @@ export interface NativeAdamWOptions {
 }
 
 export interface NativeOptimizerHandle {
-  step(): StepReport;
-  stepAsync(): Promise<StepReport>;
+  step(grads?: Record<string, NativeTensorHandle>): StepReport;
+  stepAsync(grads?: Record<string, NativeTensorHandle>): Promise<StepReport>;
   zeroGrad(): void;
   setLr(lr: number, group?: number): void;
   stateDict(): Record<string, NativeTensorHandle>;
@@ -84,6 +84,12 @@ export function checkOptionKeys(options: object, known: Set<string>, where: stri
   }
 }
 
+function namedHandles(values: Record<string, Tensor> | undefined, where: string): Record<string, NativeTensorHandle> | undefined {
+  if (values === undefined) return undefined;
+  if (typeof values !== 'object' || values === null) throw new ArgumentError(`${where} must be an object of named Tensors`);
+  return Object.fromEntries(Object.entries(values).map(([name, t]) => [name, operandHandle(t, `${where}['${name}']`)]));
+}
+
 export abstract class Optimizer {
   readonly #handle: NativeOptimizerHandle;
 
@@ -100,15 +106,16 @@ export abstract class Optimizer {
 
   /**
    * One optimizer step from each parameter's current `.grad` (parameters without a gradient are left
-   * alone), computed off the JS thread. Do not touch the parameters or their gradients until it settles.
+   * alone), or from `grads` by parameter name when given; computed off the JS thread. Do not touch the
+   * parameters or their gradients until it settles.
    */
-  async step(): Promise<StepReport> {
-    return this.#handle.stepAsync();
+  async step(grads?: Record<string, Tensor>): Promise<StepReport> {
+    return this.#handle.stepAsync(namedHandles(grads, 'grads'));
   }
 
   /** step() on the JS thread: simpler in scripts, but blocks the event loop for the whole step. */
-  stepSync(): StepReport {
-    return this.#handle.step();
+  stepSync(grads?: Record<string, Tensor>): StepReport {
+    return this.#handle.step(namedHandles(grads, 'grads'));
   }
 
   /** Drops every parameter's gradient (torch's zero_grad(set_to_none=True)). */
@@ -153,10 +160,7 @@ export abstract class Optimizer {
 
   /** Restores a stateDict(); CheckpointError naming the key if anything is missing or mismatched. */
   loadStateDict(state: Record<string, Tensor>): void {
-    if (typeof state !== 'object' || state === null) throw new ArgumentError('state must be an object of named Tensors');
-    const handles: Record<string, NativeTensorHandle> = {};
-    for (const [name, tensor] of Object.entries(state)) handles[name] = operandHandle(tensor, `state['${name}']`);
-    this.#handle.loadStateDict(handles);
+    this.#handle.loadStateDict(namedHandles(state, 'state') ?? {});
   }
 
   /** Bytes of the optimizer's per-parameter buffers (Muon: one per matrix; AdamW: two per parameter). */
