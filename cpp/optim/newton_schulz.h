@@ -11,7 +11,8 @@ namespace moonlight::optim {
 
 // `wide` is [N, m, n] with m ≤ n (the caller transposes tall matrices, so the Gram matrix X·Xᵀ is the
 // small m×m side). Each matrix is cast to ns.dtype, divided by (normScale·‖X‖_F + eps) and iterated
-// ns.steps times. Returns [N, m, n] in ns.dtype, approximately U·Vᵀ of each matrix's SVD U·S·Vᵀ (singular values pushed into roughly [0.7, 1.2] by the KJ coefficients).
+// ns.steps times. Returns [N, m, n] in ns.dtype, approximately U·Vᵀ of each matrix's SVD U·S·Vᵀ
+// (the KJ coefficients push singular values into roughly [0.7, 1.2], not exactly 1).
 at::Tensor newtonSchulz(const at::Tensor& wide, const NewtonSchulzConfig& ns);
 
 }  // namespace moonlight::optim
