@@ -45,6 +45,7 @@ describe('option checks', () => {
     [{ nsCoefficients: 'newton' as never }, /nsCoefficients is 'newton'/],
     [{ nsCoefficients: [[1, 2]] as never }, /nsCoefficients\[0\] must be a triple/],
     [{ nsCoefficients: [] as never }, /nsCoefficients is empty/],
+    [{ nsCoefficients: [1, 2, 3] as never }, /nsCoefficients\[0\] must be a triple/],
     [{ updateScale: 'spectral' as never }, /updateScale is 'spectral'/],
     [{ weightDecay: Number.NaN }, /weightDecay/],
     [{ adamwBetas: [0.9, 1] as [number, number] }, /betas\[1\]/],

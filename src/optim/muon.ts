@@ -104,7 +104,10 @@ export class Muon extends Optimizer {
       momentum: options.momentum,
       nesterov: options.nesterov,
       nsSteps: options.nsSteps,
-      nsCoefficients: Array.isArray(coefficients) ? coefficients.map((triple) => [...triple]) : (coefficients as string),
+      // Malformed triples pass through unchanged: the native side names the bad entry in its ConfigError.
+      nsCoefficients: Array.isArray(coefficients)
+        ? coefficients.map((triple: unknown) => (Array.isArray(triple) ? [...triple] : triple) as number[])
+        : (coefficients as string),
       nsNormScale: options.nsNormScale,
       nsDtype: options.nsDtype,
       eps: options.eps,
