@@ -25,8 +25,14 @@ struct PreparedUpdate {
   bool transposed;
 };
 
-// Same-shape matrices of one group (one NS config) on one device share a batched Newton–Schulz.
+// Same-shape matrices (up to orientation) of one group (one NS config), dtype and device share a batched
+// Newton–Schulz.
 using BatchKey = std::tuple<size_t, int64_t, int64_t, int, int, c10::ScalarType>;
+
+// Elements per batched Newton–Schulz (64 Mi: 256 MiB of float32 input). Big enough that a layer stack's
+// same-shape matrices batch together, small enough that a 16B-parameter model does not copy all its
+// matrices at once.
+constexpr int64_t kMaxBatchElements = int64_t{1} << 26;
 
 PreparedUpdate momentumUpdate(const MuonTask& task) {
   const MuonHyperParams& muon = task.group->muon;
@@ -54,26 +60,42 @@ void applyUpdate(const PreparedUpdate& prepared, const at::Tensor& orthogonal) {
 }  // namespace
 
 void muonStep(const std::vector<MuonTask>& tasks) {
-  std::map<BatchKey, std::vector<PreparedUpdate>> batches;
+  // Group first, compute later: the momentum update and NS input of a batch are made only when that
+  // batch runs, so the step's extra memory is one bounded batch, not a copy of every matrix at once.
+  std::map<BatchKey, std::vector<const MuonTask*>> groups;
   for (const MuonTask& task : tasks) {
-    PreparedUpdate prepared = momentumUpdate(task);
-    const c10::Device device = prepared.wide.device();
-    BatchKey key{task.groupIndex,       prepared.wide.size(1), prepared.wide.size(2), static_cast<int>(device.type()),
-                 device.index(), prepared.wide.scalar_type()};
-    batches[key].push_back(std::move(prepared));
+    const at::Tensor& param = task.state->param;
+    const int64_t rows = param.size(-2);
+    const int64_t cols = param.size(-1);
+    const c10::Device device = param.device();
+    BatchKey key{task.groupIndex, std::min(rows, cols), std::max(rows, cols), static_cast<int>(device.type()),
+                 device.index(), param.scalar_type()};
+    groups[key].push_back(&task);
   }
-  for (auto& [key, members] : batches) {
-    const NewtonSchulzConfig& ns = members.front().task->group->muon.newtonSchulz;
-    std::vector<at::Tensor> inputs;
-    inputs.reserve(members.size());
-    for (const PreparedUpdate& member : members) inputs.push_back(member.wide);
-    at::Tensor stacked = inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
-    at::Tensor orthogonal = newtonSchulz(stacked, ns);
-    int64_t offset = 0;
-    for (const PreparedUpdate& member : members) {
-      const int64_t count = member.wide.size(0);
-      applyUpdate(member, orthogonal.narrow(0, offset, count));
-      offset += count;
+  for (auto& [key, members] : groups) {
+    const NewtonSchulzConfig& ns = members.front()->group->muon.newtonSchulz;
+    size_t first = 0;
+    while (first < members.size()) {
+      // Fill one batch up to kMaxBatchElements (a single larger parameter still forms a batch alone).
+      std::vector<PreparedUpdate> batch;
+      int64_t elements = 0;
+      while (first < members.size() &&
+             (batch.empty() || elements + members[first]->state->param.numel() <= kMaxBatchElements)) {
+        elements += members[first]->state->param.numel();
+        batch.push_back(momentumUpdate(*members[first]));
+        ++first;
+      }
+      std::vector<at::Tensor> inputs;
+      inputs.reserve(batch.size());
+      for (const PreparedUpdate& member : batch) inputs.push_back(member.wide);
+      at::Tensor stacked = inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
+      at::Tensor orthogonal = newtonSchulz(stacked, ns);
+      int64_t offset = 0;
+      for (const PreparedUpdate& member : batch) {
+        const int64_t count = member.wide.size(0);
+        applyUpdate(member, orthogonal.narrow(0, offset, count));
+        offset += count;
+      }
     }
   }
 }
