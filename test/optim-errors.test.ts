@@ -154,6 +154,14 @@ describe('step checks leave parameters and state unchanged', () => {
     expect(params['layers.1.w'].equal(before['layers.1.w'])).toBe(false);
   });
 
+  test('all-zero gradients and empty parameters step without NaN or errors', () => {
+    const zero = zeros([16, 16]);
+    const empty = zeros([0, 16]);
+    const optimizer = new Muon({ zero, empty });
+    optimizer.stepSync({ zero: zeros([16, 16]), empty: zeros([0, 16]) });
+    expect(zero.equal(zeros([16, 16]))).toBe(true);
+  });
+
   test('a bad state dict → CheckpointError naming the key, state unchanged', () => {
     const params = model();
     const optimizer = new Muon(params);

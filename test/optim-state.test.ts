@@ -86,4 +86,17 @@ describe('optimizer state', () => {
       'state.layers.0.q.step',
     ]);
   });
+
+  test('bfloat16 and float64 parameters keep their dtype, and so does their state', () => {
+    for (const dtype of ['bfloat16', 'float64'] as const) {
+      manualSeed(4);
+      const w = randn([32, 64]).to({ dtype });
+      const before = w.clone();
+      const optimizer = new Muon({ w }, { lr: 0.02 });
+      optimizer.stepSync({ w: randn([32, 64]).to({ dtype }) });
+      expect(w.dtype).toBe(dtype);
+      expect(optimizer.stateDict()['state.w.momentum_buffer'].dtype).toBe(dtype);
+      expect(w.equal(before)).toBe(false);
+    }
+  });
 });

@@ -41,7 +41,9 @@ PreparedUpdate momentumUpdate(const MuonTask& task) {
   at::Tensor update = muon.nesterov ? at::add(task.grad, buffer, muon.momentum) : buffer;
   const int64_t rows = update.size(-2);
   const int64_t cols = update.size(-1);
-  at::Tensor matrices = update.reshape({-1, rows, cols});
+  int64_t matrixCount = 1;  // leading dims (experts, ...) multiplied; explicit so empty tensors reshape too
+  for (int64_t dim = 0; dim + 2 < update.dim(); ++dim) matrixCount *= update.size(dim);
+  at::Tensor matrices = update.reshape({matrixCount, rows, cols});
   const bool transposed = rows > cols;  // iterate on the wide orientation: the Gram matrix is the small side
   return {&task, transposed ? matrices.transpose(1, 2) : matrices, transposed};
 }
@@ -65,6 +67,7 @@ void muonStep(const std::vector<MuonTask>& tasks) {
   std::map<BatchKey, std::vector<const MuonTask*>> groups;
   for (const MuonTask& task : tasks) {
     const at::Tensor& param = task.state->param;
+    if (param.numel() == 0) continue;  // nothing to orthogonalize or decay
     const int64_t rows = param.size(-2);
     const int64_t cols = param.size(-1);
     const c10::Device device = param.device();
