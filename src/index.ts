@@ -55,6 +55,7 @@ export type {
   SaveOptions,
   ShardedSaveOptions,
 } from './io/safetensors';
+export * from './optim';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

@@ -1,0 +1,65 @@
+// The optimizer object: parameters (held natively, shared with their owners), their param groups and
+// state, and one step() that validates every gradient before it changes anything. Muon groups and AdamW
+// groups live in the same object, as in Moonlight; a standalone AdamW is this class with AdamW groups only.
+// Plain C++ (no N-API): a C++ train step uses it directly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "optim/optimizer_config.h"
+#include "optim/optimizer_state.h"
+#include "optim/param_routing.h"
+
+namespace moonlight::optim {
+
+struct StepReport {
+  bool skipped = false;
+  std::vector<std::string> nonFiniteParameters;  // set when the step was skipped for NaN/Inf gradients
+};
+
+class Optimizer {
+ public:
+  // params[i] belongs to routed.groups[routed.groupOf[i]]. Checks names (unique, non-empty), tensors
+  // (floating point, distinct) and every group's hyper-parameters; allocates the state.
+  Optimizer(std::vector<NamedParameter> params, RoutedGroups routed,
+            NonFiniteGradPolicy nonFiniteGrads = NonFiniteGradPolicy::Error);
+
+  // Updates every parameter that has a gradient (parameter.grad()). Before any change: ShapeError /
+  // DTypeError / DeviceError for a gradient that does not match its parameter, and for NaN/Inf gradients
+  // an ArgumentError naming them (NonFiniteGradPolicy::Error) or a skipped step (SkipStep). One step runs
+  // at a time: a call during a running step is an ArgumentError.
+  // With `grads`, those gradients (by parameter name) are used instead of parameter.grad(); parameters
+  // missing from it are not updated, unknown names are an ArgumentError.
+  StepReport step(const std::optional<std::map<std::string, at::Tensor>>& grads = std::nullopt);
+  // Drops every parameter's gradient (torch's zero_grad(set_to_none=True)).
+  void zeroGrad();
+
+  void setLr(double lr);                     // every group
+  void setGroupLr(size_t group, double lr);  // one group
+
+  NamedTensors stateDict() const;
+  void loadStateDict(const std::map<std::string, at::Tensor>& tensors);
+  int64_t stateBytes() const;
+  int64_t stepCount() const { return stepCount_; }
+
+  const std::vector<ParamGroupConfig>& groups() const { return groups_; }
+  const std::vector<ParameterState>& parameters() const { return states_; }
+
+ private:
+  std::unique_lock<std::mutex> exclusive(const char* what) const;
+
+  std::vector<ParameterState> states_;
+  std::vector<ParamGroupConfig> groups_;
+  NonFiniteGradPolicy nonFiniteGrads_;
+  int64_t stepCount_ = 0;
+  mutable std::mutex busy_;
+};
+
+}  // namespace moonlight::optim

@@ -1,0 +1,170 @@
+/**
+ * What Muon and AdamW share: a native optimizer (cpp/optim/optimizer.h) holding the parameters, their
+ * state and groups. step() is one native call that runs off the JS thread; every check happens before any
+ * parameter changes, so a rejected step leaves parameters and state as they were.
+ */
+import { ArgumentError, ConfigError } from '../errors';
+import { native, NativeTensorHandle } from '../native';
+import { operandHandle, Tensor } from '../tensor/tensor';
+import { NativeGroupRequest, NativeParameter, ParamGroupInfo } from './parameters';
+
+export interface StepReport {
+  /** True when the step was skipped because of NaN/Inf gradients (nonFiniteGrads: 'skip'). */
+  skipped: boolean;
+  /** The parameters whose gradients were not finite, when skipped. */
+  nonFiniteParameters: string[];
+}
+
+/** What step() does with NaN/Inf gradients: throw an ArgumentError naming them, or skip the step. */
+export type NonFiniteGradPolicy = 'error' | 'skip';
+
+export interface NativeMuonOptions {
+  lr?: number;
+  weightDecay?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  nsSteps?: number;
+  nsCoefficients?: string | number[][];
+  nsNormScale?: number;
+  nsDtype?: string;
+  eps?: number;
+  updateScale?: string;
+}
+
+export interface NativeAdamWOptions {
+  lr?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  epsPlacement?: string;
+}
+
+export interface NativeOptimizerHandle {
+  step(grads?: Record<string, NativeTensorHandle>): StepReport;
+  stepAsync(grads?: Record<string, NativeTensorHandle>): Promise<StepReport>;
+  zeroGrad(): void;
+  setLr(lr: number, group?: number): void;
+  stateDict(): Record<string, NativeTensorHandle>;
+  loadStateDict(state: Record<string, NativeTensorHandle>): void;
+  stateBytes(): number;
+  stepCount(): number;
+  groups(): ParamGroupInfo[];
+}
+
+export interface NativeOptimAddon {
+  OptimizerHandle: new (
+    params: NativeParameter[],
+    groups: NativeGroupRequest[],
+    muonOptions: NativeMuonOptions,
+    adamwOptions: NativeAdamWOptions,
+    routing: { adamwNamePatterns?: string[] },
+    options: { nonFiniteGrads?: NonFiniteGradPolicy },
+  ) => NativeOptimizerHandle;
+}
+
+export interface NativeOptimizerArguments {
+  params: NativeParameter[];
+  groups: NativeGroupRequest[];
+  muonOptions: NativeMuonOptions;
+  adamwOptions: NativeAdamWOptions;
+  routing: { adamwNamePatterns?: string[] };
+  nonFiniteGrads?: NonFiniteGradPolicy;
+}
+
+export function checkNonFiniteGradPolicy(value: unknown, where: string): NonFiniteGradPolicy | undefined {
+  if (value === undefined || value === 'error' || value === 'skip') return value;
+  throw new ConfigError(`${where} is '${String(value)}'; expected 'error' or 'skip'`);
+}
+
+/** ConfigError for keys that are not options (a typo would otherwise silently keep a default). */
+export function checkOptionKeys(options: object, known: Set<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new ConfigError(`${where}.${key} is not an option; expected one of ${[...known].join(', ')}`);
+  }
+}
+
+function namedHandles(values: Record<string, Tensor> | undefined, where: string): Record<string, NativeTensorHandle> | undefined {
+  if (values === undefined) return undefined;
+  if (typeof values !== 'object' || values === null) throw new ArgumentError(`${where} must be an object of named Tensors`);
+  return Object.fromEntries(Object.entries(values).map(([name, t]) => [name, operandHandle(t, `${where}['${name}']`)]));
+}
+
+export abstract class Optimizer {
+  readonly #handle: NativeOptimizerHandle;
+
+  protected constructor(args: NativeOptimizerArguments) {
+    this.#handle = new (native().OptimizerHandle)(
+      args.params,
+      args.groups,
+      args.muonOptions,
+      args.adamwOptions,
+      args.routing,
+      args.nonFiniteGrads === undefined ? {} : { nonFiniteGrads: args.nonFiniteGrads },
+    );
+  }
+
+  /**
+   * One optimizer step from each parameter's current `.grad` (parameters without a gradient are left
+   * alone), or from `grads` by parameter name when given; computed off the JS thread. Do not touch the
+   * parameters or their gradients until it settles.
+   */
+  async step(grads?: Record<string, Tensor>): Promise<StepReport> {
+    return this.#handle.stepAsync(namedHandles(grads, 'grads'));
+  }
+
+  /** step() on the JS thread: simpler in scripts, but blocks the event loop for the whole step. */
+  stepSync(grads?: Record<string, Tensor>): StepReport {
+    return this.#handle.step(namedHandles(grads, 'grads'));
+  }
+
+  /** Drops every parameter's gradient (torch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    this.#handle.zeroGrad();
+  }
+
+  /** Sets the learning rate of every param group, or of the group named `options.group`. */
+  setLr(lr: number, options: { group?: string } = {}): void {
+    if (typeof lr !== 'number') throw new ArgumentError(`lr is ${String(lr)}; expected a number`);
+    if (options.group === undefined) {
+      this.#handle.setLr(lr);
+      return;
+    }
+    const index = this.paramGroups.findIndex((group) => group.name === options.group);
+    if (index < 0) {
+      const names = this.paramGroups.map((group) => `'${group.name}'`).join(', ');
+      throw new ArgumentError(`no param group named '${options.group}'; the groups are ${names}`);
+    }
+    this.#handle.setLr(lr, index);
+  }
+
+  /** The param groups after routing: name, optimizer, lr, weight decay and parameter names. */
+  get paramGroups(): ParamGroupInfo[] {
+    return this.#handle.groups();
+  }
+
+  /** Number of steps taken (skipped steps not counted). */
+  get stepCount(): number {
+    return this.#handle.stepCount();
+  }
+
+  /**
+   * The state as named tensors (for safetensors): `state.<param>.momentum_buffer` (Muon),
+   * `state.<param>.exp_avg | exp_avg_sq | step` (AdamW), `param_groups.<i>.<hyper-parameter>`,
+   * `optimizer.step_count`. Buffers share memory with the optimizer, as torch's state_dict does.
+   */
+  stateDict(): Record<string, Tensor> {
+    const handles = this.#handle.stateDict();
+    return Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, new Tensor(handle)]));
+  }
+
+  /** Restores a stateDict(); CheckpointError naming the key if anything is missing or mismatched. */
+  loadStateDict(state: Record<string, Tensor>): void {
+    this.#handle.loadStateDict(namedHandles(state, 'state') ?? {});
+  }
+
+  /** Bytes of the optimizer's per-parameter buffers (Muon: one per matrix; AdamW: two per parameter). */
+  stateBytes(): number {
+    return this.#handle.stateBytes();
+  }
+}
