@@ -62,3 +62,4 @@ Object.defineProperty(exports, 'libtorchVersion', {
   enumerable: true,
   get: () => native().libtorchVersion,
 });
+export * from './models';

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LibtorchError, nativeErrorClasses } from './errors';
 import type { NativeIoAddon } from './io/safetensors';
+import type { NativeModelsAddon } from './models/native';
 
 export interface TensorMeta {
   shape: number[];
@@ -47,7 +48,7 @@ type H = NativeTensorHandle;
  * The addon's whole interface: the core below plus one interface per area (optim, models, io, …),
  * each declared beside the TS code that uses it and listed in `extends` here.
  */
-export interface NativeAddon extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon {}
+export interface NativeAddon extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeModelsAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

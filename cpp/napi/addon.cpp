@@ -43,6 +43,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerTensorOps(env, exports);
   registerAsyncTensorWork(env, exports);
   registerIo(env, exports);
+  registerModels(env, exports);
   return exports;
 }
 

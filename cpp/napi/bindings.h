@@ -9,5 +9,6 @@ void registerTensorFactories(Napi::Env env, Napi::Object exports);
 void registerTensorOps(Napi::Env env, Napi::Object exports);
 void registerAsyncTensorWork(Napi::Env env, Napi::Object exports);
 void registerIo(Napi::Env env, Napi::Object exports);
+void registerModels(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi
