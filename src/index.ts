@@ -55,6 +55,7 @@ export type {
   SaveOptions,
   ShardedSaveOptions,
 } from './io/safetensors';
+export * from './models';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;
@@ -62,4 +63,3 @@ Object.defineProperty(exports, 'libtorchVersion', {
   enumerable: true,
   get: () => native().libtorchVersion,
 });
-export * from './models';

@@ -79,7 +79,7 @@ function maxAbs(t: Tensor): number {
 
 describe('parity with transformers (fp32)', () => {
   let root: string;
-  let losses: Array<number | null>;
+  let results: Array<{ loss: number | null; num_parameters: number }>;
 
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-parity-'));
@@ -93,7 +93,7 @@ describe('parity with transformers (fp32)', () => {
         attention_mask: c.attentionMask,
       })),
     };
-    losses = runPython<{ losses: Array<number | null> }>(oracleScript, request, 240_000).losses;
+    results = runPython<{ results: typeof results }>(oracleScript, request, 240_000).results;
   }, 300_000);
 
   afterAll(() => {
@@ -108,6 +108,7 @@ describe('parity with transformers (fp32)', () => {
         : c.config;
       const model = CausalLM.fromConfig(config, { seed: 123 });
       model.loadStateDict(readSafetensors(path.join(dir, 'model', 'model.safetensors')));
+      expect(model.numParameters()).toBe(results[i].num_parameters);
 
       const reference = readSafetensors(path.join(dir, 'outputs.safetensors')).get('logits')!;
       const options = {
@@ -120,11 +121,11 @@ describe('parity with transformers (fp32)', () => {
       // (transformers' eager path averages every key; sdpa gives zeros), and no real token ever sees it.
       const keep = c.attentionMask ? tensor(c.attentionMask).unsqueeze(2) : tensor(1);
       expect(maxAbs(logits.sub(reference).mul(keep))).toBeLessThan(1e-4);
-      expect(Math.abs(loss!.item() - losses[i]!)).toBeLessThan(1e-5);
+      expect(Math.abs(loss!.item() - results[i].loss!)).toBeLessThan(1e-5);
 
       // Gradients through the native train step (no balance loss, no bias update: transformers has neither).
       const metrics = await model.trainStep(c.inputIds, { ...options, auxLossAlpha: 0, routerBiasUpdateRate: 0 });
-      expect(Math.abs(metrics.loss - losses[i]!)).toBeLessThan(1e-5);
+      expect(Math.abs(metrics.loss - results[i].loss!)).toBeLessThan(1e-5);
       const referenceGrads = readSafetensors(path.join(dir, 'grads.safetensors'));
       const ours = model.namedGradients();
       expect([...ours.keys()].sort()).toEqual([...referenceGrads.keys()].sort());

@@ -5,8 +5,8 @@ parameter gradients for given inputs. Test oracle only: the product never runs P
 stdin (JSON): {"cases": [{"config": {...config.json...}, "seed": int, "out_dir": str, "input_ids": [[...]],
                "labels": [[...]] | null, "attention_mask": [[...]] | null}, ...]}
 per case writes out_dir/model/ (save_pretrained), out_dir/outputs.safetensors (logits) and
-out_dir/grads.safetensors (gradients by checkpoint name); prints {"losses": [float | null, ...]} as its
-last line. Several cases per run: importing transformers costs seconds.
+out_dir/grads.safetensors (gradients by checkpoint name); prints {"results": [{"loss": float | null,
+"num_parameters": int}, ...]} as its last line. Several cases per run: importing transformers costs seconds.
 """
 import json
 import math
@@ -103,13 +103,14 @@ def run_case(request):
         output.loss.backward()
         save_file(checkpoint_gradients(model), os.path.join(out_dir, "grads.safetensors"))
         loss = output.loss.item()
-    return loss
+    # Trainable parameters, counted once (tied weights are one parameter); buffers are not parameters.
+    return {"loss": loss, "num_parameters": sum(p.numel() for p in model.parameters())}
 
 
 def main():
     request = json.load(sys.stdin)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    print(json.dumps({"losses": [run_case(case) for case in request["cases"]]}))
+    print(json.dumps({"results": [run_case(case) for case in request["cases"]]}))
 
 
 if __name__ == "__main__":

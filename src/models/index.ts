@@ -12,3 +12,5 @@ export { MODEL_TYPES, parseModelConfig } from './config';
 export type { MlaConfig, ModelConfig, ModelType, MoeConfig, RopeConfig, RopeType } from './config';
 export { countParameters } from './parameter_count';
 export type { ParameterCountOptions } from './parameter_count';
+export { balanceLoss } from './load_balance';
+export type { BalanceLossOptions } from './load_balance';
