@@ -1,5 +1,6 @@
 /** Bad configs and inputs fail with typed errors that name the key or argument and the value. */
 import { ArgumentError, CausalLM, ConfigError, parseModelConfig } from '../src';
+import { native } from '../src/native';
 import { deepseekExtrasTiny, moonlightTiny, qwen2Tiny } from './helpers/model_configs';
 
 const withKey = (base: Record<string, unknown>, key: string, value: unknown) => ({ ...base, [key]: value });
@@ -34,6 +35,17 @@ describe('config errors', () => {
   ])('%s → ConfigError', (_name, config, message) => {
     expect(() => parseModelConfig(config)).toThrow(ConfigError);
     expect(() => CausalLM.fromConfig(config)).toThrow(message);
+  });
+
+  test('the native side re-checks a config handed to it directly (typed error, no abort)', () => {
+    const { hf: _hf, ...parsed } = parseModelConfig(moonlightTiny);
+    const Handle = native().ModelHandle;
+    expect(() => new Handle({ ...parsed, modelType: 'gpt2' as never }, {})).toThrow(/model_type 'gpt2'/);
+    expect(() => new Handle({ ...parsed, moe: { ...parsed.moe!, nGroup: 3 } }, {})).toThrow(ConfigError);
+    expect(() => new Handle({ ...parsed, hiddenSize: 'wide' as never }, {})).toThrow(/hidden_size must be a finite number/);
+    expect(() => new Handle({ ...parsed, rope: { ...parsed.rope, type: 'dynamic' as never } }, {})).toThrow(
+      /rope_type 'dynamic'/,
+    );
   });
 
   test('a config that is not an object', () => {

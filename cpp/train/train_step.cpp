@@ -64,6 +64,7 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const models::Forwar
   }
   TrainStepResult result;
   std::tie(result.gradNorm, result.clipCoefficient) = clipGradients(grads, options.maxGradNorm);
+  if (options.optimizerStep) options.optimizerStep(model);
 
   for (size_t i = 0; i < outputs.moeLayerIndices.size(); ++i) {
     const int64_t layer = outputs.moeLayerIndices[i];

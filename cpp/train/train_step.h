@@ -1,9 +1,10 @@
 // One training step of a CausalLM, entirely native: forward (+ DeepSeek's balance loss), backward, the
 // gradient norm and optional clipping of the raw gradients, and the aux-loss-free router-bias update.
-// Gradients are left on the parameters for the optimizer (issue 3's C++ optimizer plugs in after
-// clipping, where `applyOptimizer` will go); the result carries the step's metrics.
+// Gradients are left on the parameters; an optimizer (issue 3's C++ Muon/AdamW) plugs in through
+// `optimizerStep`, called after clipping and before the routing-bias update, inside the same native job.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct TrainStepOptions {
   std::optional<double> maxGradNorm;    // clip the global L2 norm of the raw gradients to this
   std::optional<double> auxLossAlpha;   // balance-loss weight; unset: the config's aux_loss_alpha
   double routerBiasUpdateRate = 1e-3;   // γ of bias_e += γ·sign(mean load − load_e); 0 disables
+  // Updates the weights from their (clipped) gradients; unset: the step only computes gradients.
+  std::function<void(const models::CausalLM&)> optimizerStep;
 };
 
 struct TrainStepResult {
