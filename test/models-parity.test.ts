@@ -9,6 +9,7 @@ import * as path from 'path';
 import { CausalLM, Tensor, tensor } from '../src';
 import {
   deepseekExtrasTiny,
+  deepseekHalfRopeTiny,
   llamaTiny,
   moonlightTiny,
   qwen2Tiny,
@@ -51,6 +52,14 @@ const cases: Case[] = [
     inputIds: ids(2, 12, 512, 1),
     labels: ids(2, 12, 512, 1).map((row, r) => row.map((id, c) => (r === 1 && c >= 9 ? -100 : id))),
     attentionMask: [Array(12).fill(1), [...Array(9).fill(1), 0, 0, 0]],
+  },
+  {
+    name: 'deepseek-v3 with half-split RoPE (rope_interleave false) and linear scaling, given in transformers-5 keys',
+    config: deepseekHalfRopeTiny,
+    useSavedConfig: false,
+    inputIds: ids(3, 16, 512, 4),
+    labels: ids(3, 16, 512, 4),
+    attentionMask: null,
   },
   {
     // Left padding: the first real token has no real predecessor, so its label is ignored too.

@@ -71,6 +71,21 @@ export const deepseekExtrasTiny: Record<string, unknown> = {
   },
 };
 
+/**
+ * Written directly in transformers-5 keys (rope_parameters): half-split RoPE (rope_interleave false) with
+ * linear position scaling, one shared expert, three routed per token.
+ */
+export const deepseekHalfRopeTiny: Record<string, unknown> = {
+  ...(({ rope_theta: _theta, torch_dtype: _dtype, auto_map: _map, ...rest }) => rest)(moonlightTiny),
+  rope_parameters: { rope_type: 'linear', rope_theta: 20000.0, factor: 2.0 },
+  rope_interleave: false,
+  dtype: 'float32',
+  n_shared_experts: 1,
+  num_hidden_layers: 2,
+  norm_topk_prob: true,
+  routed_scaling_factor: 1.7,
+};
+
 /** Qwen2 with q/k/v biases, GQA and tied embeddings (toy_train's shape, tiny). */
 export const qwen2Tiny: Record<string, unknown> = {
   model_type: 'qwen2',
