@@ -1,12 +1,12 @@
 /**
- * Parity with transformers (fp32): the same weights — written by transformers' save_pretrained, read here by
- * a Python-free safetensors reader — give the same logits (1e-4 abs), loss (1e-5) and gradient of every
+ * Parity with transformers (fp32): the same weights — written by transformers' save_pretrained (sharded, with
+ * an index), read here by our own safetensors reader — give the same logits (1e-4 abs), loss (1e-5) and gradient of every
  * parameter (1e-4 relative to the largest reference entry), for tiny configs covering every feature.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CausalLM, Tensor, tensor } from '../src';
+import { CausalLM, loadSafetensors, loadShardedSafetensors, Tensor, tensor } from '../src';
 import {
   deepseekExtrasTiny,
   deepseekHalfRopeTiny,
@@ -15,7 +15,6 @@ import {
   qwen2Tiny,
 } from './helpers/model_configs';
 import { runPython } from './helpers/python';
-import { readSafetensors } from './helpers/safetensors';
 
 interface Case {
   name: string;
@@ -116,10 +115,11 @@ describe('parity with transformers (fp32)', () => {
         ? (JSON.parse(fs.readFileSync(path.join(dir, 'model', 'config.json'), 'utf8')) as Record<string, unknown>)
         : c.config;
       const model = CausalLM.fromConfig(config, { seed: 123 });
-      model.loadStateDict(readSafetensors(path.join(dir, 'model', 'model.safetensors')));
+      expect(fs.existsSync(path.join(dir, 'model', 'model.safetensors.index.json'))).toBe(true);  // sharded
+      model.loadStateDict(await loadShardedSafetensors(path.join(dir, 'model')));
       expect(model.numParameters()).toBe(results[i].num_parameters);
 
-      const reference = readSafetensors(path.join(dir, 'outputs.safetensors')).get('logits')!;
+      const reference = (await loadSafetensors(path.join(dir, 'outputs.safetensors'))).logits;
       const options = {
         labels: tensor(c.labels, { dtype: 'int64' }),
         ...(c.attentionMask ? { attentionMask: tensor(c.attentionMask, { dtype: 'int64' }) } : {}),
@@ -135,7 +135,7 @@ describe('parity with transformers (fp32)', () => {
       // Gradients through the native train step (no balance loss, no bias update: transformers has neither).
       const metrics = await model.trainStep(c.inputIds, { ...options, auxLossAlpha: 0, routerBiasUpdateRate: 0 });
       expect(Math.abs(metrics.loss - results[i].loss!)).toBeLessThan(1e-5);
-      const referenceGrads = readSafetensors(path.join(dir, 'grads.safetensors'));
+      const referenceGrads = new Map(Object.entries(await loadSafetensors(path.join(dir, 'grads.safetensors'))));
       const ours = model.namedGradients();
       expect([...ours.keys()].sort()).toEqual([...referenceGrads.keys()].sort());
       for (const [name, expected] of referenceGrads) {

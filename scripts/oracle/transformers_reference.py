@@ -4,7 +4,7 @@ parameter gradients for given inputs. Test oracle only: the product never runs P
 
 stdin (JSON): {"cases": [{"config": {...config.json...}, "seed": int, "out_dir": str, "input_ids": [[...]],
                "labels": [[...]] | null, "attention_mask": [[...]] | null}, ...]}
-per case writes out_dir/model/ (save_pretrained), out_dir/outputs.safetensors (logits) and
+per case writes out_dir/model/ (save_pretrained, sharded with an index), out_dir/outputs.safetensors (logits) and
 out_dir/grads.safetensors (gradients by checkpoint name); prints {"results": [{"loss": float | null,
 "num_parameters": int}, ...]} as its last line. Several cases per run: importing transformers costs seconds.
 """
@@ -80,10 +80,14 @@ def run_case(request):
     model = model_class(config).float()
     fill_weights(model, request["seed"])
     out_dir = request["out_dir"]
-    model.save_pretrained(os.path.join(out_dir, "model"))
+    # Small shards: the reader under test goes through model.safetensors.index.json as for real checkpoints.
+    model.save_pretrained(os.path.join(out_dir, "model"), max_shard_size="200KB")
 
     # The split of the fused expert stack must match the per-expert tensors save_pretrained wrote.
-    saved = load_file(os.path.join(out_dir, "model", "model.safetensors"))
+    saved = {}
+    for name in os.listdir(os.path.join(out_dir, "model")):
+        if name.endswith(".safetensors"):
+            saved.update(load_file(os.path.join(out_dir, "model", name)))
     for name, param in model.named_parameters():
         if name.endswith("mlp.experts.gate_up_proj"):
             prefix = name[: -len("gate_up_proj")]
