@@ -56,6 +56,7 @@ export type {
   ShardedSaveOptions,
 } from './io/safetensors';
 export * from './optim';
+export * from './models';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { LibtorchError, nativeErrorClasses } from './errors';
 import type { NativeIoAddon } from './io/safetensors';
 import type { NativeOptimAddon } from './optim/optimizer';
+import type { NativeModelsAddon } from './models/native';
 
 export interface TensorMeta {
   shape: number[];
@@ -48,7 +49,8 @@ type H = NativeTensorHandle;
  * The addon's whole interface: the core below plus one interface per area (optim, models, io, …),
  * each declared beside the TS code that uses it and listed in `extends` here.
  */
-export interface NativeAddon extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon {}
+export interface NativeAddon
+  extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

@@ -44,6 +44,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAsyncTensorWork(env, exports);
   registerIo(env, exports);
   registerOptim(env, exports);
+  registerModels(env, exports);
   return exports;
 }
 

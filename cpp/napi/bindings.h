@@ -10,5 +10,6 @@ void registerTensorOps(Napi::Env env, Napi::Object exports);
 void registerAsyncTensorWork(Napi::Env env, Napi::Object exports);
 void registerIo(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
+void registerModels(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi

@@ -1,0 +1,90 @@
+#include "models/common/model_config.h"
+
+#include <string>
+
+#include "core/errors.h"
+
+namespace moonlight::models {
+
+namespace {
+
+void requirePositive(int64_t value, const char* key) {
+  if (value <= 0) fail(ErrorKind::Config, std::string(key) + " must be a positive integer, got " + std::to_string(value));
+}
+
+void requireDivides(int64_t divisor, const char* divisorKey, int64_t value, const char* valueKey) {
+  if (value % divisor != 0) {
+    fail(ErrorKind::Config, std::string(valueKey) + " (" + std::to_string(value) + ") must be a multiple of " +
+                                divisorKey + " (" + std::to_string(divisor) + ")");
+  }
+}
+
+}  // namespace
+
+const char* modelTypeName(ModelType type) {
+  switch (type) {
+    case ModelType::DeepseekV3: return "deepseek_v3";
+    case ModelType::Qwen2: return "qwen2";
+    case ModelType::Llama: return "llama";
+  }
+  return "unknown";
+}
+
+bool ModelConfig::isMoeLayer(int64_t layer) const {
+  return moe.has_value() && layer >= moe->firstKDenseReplace && layer % moe->moeLayerFreq == 0;
+}
+
+void ModelConfig::validate() const {
+  requirePositive(vocabSize, "vocab_size");
+  requirePositive(hiddenSize, "hidden_size");
+  requirePositive(intermediateSize, "intermediate_size");
+  requirePositive(numHiddenLayers, "num_hidden_layers");
+  requirePositive(numAttentionHeads, "num_attention_heads");
+  requirePositive(maxPositionEmbeddings, "max_position_embeddings");
+  if (!(rmsNormEps > 0)) fail(ErrorKind::Config, "rms_norm_eps must be positive");
+  if (!(rope.theta > 0)) fail(ErrorKind::Config, "rope_theta must be positive");
+  if (padTokenId && (*padTokenId < 0 || *padTokenId >= vocabSize)) {
+    fail(ErrorKind::Config, "pad_token_id " + std::to_string(*padTokenId) + " is outside the vocabulary");
+  }
+  if ((modelType == ModelType::DeepseekV3) != (mla.has_value() && moe.has_value())) {
+    fail(ErrorKind::Config, "model_type deepseek_v3 needs the MLA and MoE keys, other types must not set them");
+  }
+  if (mla) {
+    if (mla->qLoraRank) requirePositive(*mla->qLoraRank, "q_lora_rank");
+    requirePositive(mla->kvLoraRank, "kv_lora_rank");
+    requirePositive(mla->qkNopeHeadDim, "qk_nope_head_dim");
+    requirePositive(mla->qkRopeHeadDim, "qk_rope_head_dim");
+    requirePositive(mla->vHeadDim, "v_head_dim");
+    requireDivides(2, "2", mla->qkRopeHeadDim, "qk_rope_head_dim");
+  } else {
+    requirePositive(numKeyValueHeads, "num_key_value_heads");
+    requirePositive(headDim, "head_dim");
+    requireDivides(2, "2", headDim, "head_dim");
+    requireDivides(numKeyValueHeads, "num_key_value_heads", numAttentionHeads, "num_attention_heads");
+  }
+  if (moe) {
+    requirePositive(moe->nRoutedExperts, "n_routed_experts");
+    requirePositive(moe->numExpertsPerTok, "num_experts_per_tok");
+    requirePositive(moe->moeIntermediateSize, "moe_intermediate_size");
+    requirePositive(moe->moeLayerFreq, "moe_layer_freq");
+    requirePositive(moe->nGroup, "n_group");
+    requirePositive(moe->topkGroup, "topk_group");
+    if (moe->nSharedExperts < 0) fail(ErrorKind::Config, "n_shared_experts must be >= 0");
+    if (moe->firstKDenseReplace < 0) fail(ErrorKind::Config, "first_k_dense_replace must be >= 0");
+    requireDivides(moe->nGroup, "n_group", moe->nRoutedExperts, "n_routed_experts");
+    if (moe->topkGroup > moe->nGroup) fail(ErrorKind::Config, "topk_group must not exceed n_group");
+    const int64_t perGroup = moe->nRoutedExperts / moe->nGroup;
+    if (moe->nGroup > 1 && perGroup < 2) {
+      fail(ErrorKind::Config, "n_group: each group needs at least 2 experts (group scores sum the top 2)");
+    }
+    if (moe->numExpertsPerTok > moe->topkGroup * perGroup) {
+      fail(ErrorKind::Config, "num_experts_per_tok (" + std::to_string(moe->numExpertsPerTok) +
+                                  ") exceeds the experts in topk_group groups");
+    }
+  }
+  if (rope.type != "default" && rope.type != "linear" && rope.type != "llama3" && rope.type != "yarn") {
+    fail(ErrorKind::Config, "rope_scaling.rope_type '" + rope.type + "' is not supported (default, linear, llama3, yarn)");
+  }
+}
+
+}  // namespace moonlight::models

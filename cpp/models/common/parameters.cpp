@@ -1,0 +1,142 @@
+#include "models/common/parameters.h"
+
+#include <map>
+#include <set>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/errors.h"
+
+namespace moonlight::models {
+
+namespace {
+
+std::string expertName(const ParameterEntry& entry, int64_t expert) {
+  return entry.expertNaming->first + "." + std::to_string(expert) + "." + entry.expertNaming->second;
+}
+
+std::string shapeText(at::IntArrayRef shape) { return c10::str(shape); }
+
+void copyChecked(const at::Tensor& target, const at::Tensor& source, const std::string& name) {
+  if (!source.sizes().equals(target.sizes())) {
+    fail(ErrorKind::Checkpoint, "tensor '" + name + "' has shape " + shapeText(source.sizes()) +
+                                    " but the model expects " + shapeText(target.sizes()));
+  }
+  if (!c10::isFloatingType(source.scalar_type())) {
+    fail(ErrorKind::Checkpoint, "tensor '" + name + "' must be floating point");
+  }
+  target.copy_(source);
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, at::Tensor>> ParameterList::checkpointTensors(bool gradients, bool trainableOnly) const {
+  std::vector<std::pair<std::string, at::Tensor>> result;
+  for (const ParameterEntry& entry : entries_) {
+    if (trainableOnly && !entry.trainable) continue;
+    at::Tensor tensor = gradients ? entry.tensor.grad() : entry.tensor.detach();
+    if (!entry.expertNaming) {
+      result.emplace_back(entry.name, tensor);
+      continue;
+    }
+    for (int64_t e = 0; e < entry.tensor.size(0); ++e) {
+      result.emplace_back(expertName(entry, e), tensor.defined() ? tensor.select(0, e) : at::Tensor());
+    }
+  }
+  return result;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> ParameterList::storedTensors(bool trainableOnly) const {
+  std::vector<std::pair<std::string, at::Tensor>> result;
+  for (const ParameterEntry& entry : entries_) {
+    if (!trainableOnly || entry.trainable) result.emplace_back(entry.name, entry.tensor);
+  }
+  return result;
+}
+
+void ParameterList::load(const std::vector<std::pair<std::string, at::Tensor>>& tensors, bool strict) const {
+  // name -> (entry, expert index or -1)
+  std::map<std::string, std::pair<const ParameterEntry*, int64_t>> targets;
+  for (const ParameterEntry& entry : entries_) {
+    targets[entry.name] = {&entry, -1};
+    if (entry.expertNaming) {
+      for (int64_t e = 0; e < entry.tensor.size(0); ++e) targets[expertName(entry, e)] = {&entry, e};
+    }
+  }
+  std::vector<std::string> unknown;
+  std::set<std::string> covered;  // checkpoint-level names that received values
+  at::NoGradGuard noGrad;
+  for (const auto& [name, source] : tensors) {
+    auto found = targets.find(name);
+    if (found == targets.end()) {
+      unknown.push_back(name);
+      continue;
+    }
+    const auto& [entry, expert] = found->second;
+    if (expert < 0) {
+      copyChecked(entry->tensor, source, name);
+      if (entry->expertNaming) {
+        for (int64_t e = 0; e < entry->tensor.size(0); ++e) covered.insert(expertName(*entry, e));
+      } else {
+        covered.insert(name);
+      }
+    } else {
+      copyChecked(entry->tensor.select(0, expert), source, name);
+      covered.insert(name);
+    }
+  }
+  if (!strict) return;
+  if (!unknown.empty()) {
+    fail(ErrorKind::Checkpoint, "unknown tensor name '" + unknown.front() + "'" +
+                                    (unknown.size() > 1 ? " (and " + std::to_string(unknown.size() - 1) + " more)" : ""));
+  }
+  std::vector<std::string> missing;
+  for (const auto& [name, tensor] : checkpointTensors(false, false)) {
+    if (!covered.count(name)) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    fail(ErrorKind::Checkpoint, "missing tensor '" + missing.front() + "'" +
+                                    (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : ""));
+  }
+}
+
+ParameterFactory::ParameterFactory(ParameterList& list, at::TensorOptions options, uint64_t seed,
+                                   double initializerRange)
+    : list_(list),
+      options_(options),
+      generator_(at::make_generator<at::CPUGeneratorImpl>(seed)),
+      initializerRange_(initializerRange) {}
+
+at::Tensor ParameterFactory::initialised(at::IntArrayRef shape, InitKind init) {
+  // Drawn on the CPU in fp32 from our own generator, so a seed gives the same weights on every device.
+  at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
+  switch (init) {
+    case InitKind::Normal: tensor.normal_(0.0, initializerRange_, generator_); break;
+    case InitKind::Zeros: tensor.zero_(); break;
+    case InitKind::Ones: tensor.fill_(1.0); break;
+  }
+  return tensor.to(options_);
+}
+
+at::Tensor ParameterFactory::make(const std::string& name, at::IntArrayRef shape, InitKind init, bool isEmbedding) {
+  at::Tensor tensor = initialised(shape, init);
+  tensor.set_requires_grad(true);
+  list_.add({name, tensor, true, std::nullopt, isEmbedding});
+  return tensor;
+}
+
+at::Tensor ParameterFactory::makeExpertStack(const std::string& prefix, const std::string& suffix,
+                                             at::IntArrayRef shape) {
+  at::Tensor tensor = initialised(shape, InitKind::Normal);
+  tensor.set_requires_grad(true);
+  list_.add({prefix + "." + suffix, tensor, true, std::make_pair(prefix, suffix), false});
+  return tensor;
+}
+
+at::Tensor ParameterFactory::makeState(const std::string& name, at::IntArrayRef shape) {
+  at::Tensor tensor = at::zeros(shape, options_.dtype(at::kFloat));
+  list_.add({name, tensor, false, std::nullopt, false});
+  return tensor;
+}
+
+}  // namespace moonlight::models

@@ -1,0 +1,71 @@
+#include "models/deepseek_v3/mla_attention.h"
+
+#include <cmath>
+
+#include "models/common/attention.h"
+
+namespace moonlight::models {
+
+double MlaAttention::softmaxScale(const ModelConfig& config) {
+  const MlaConfig& mla = *config.mla;
+  double scale = 1.0 / std::sqrt(static_cast<double>(mla.qkNopeHeadDim + mla.qkRopeHeadDim));
+  // transformers applies mscale² for any non-default rope type that sets mscale_all_dim.
+  if (config.rope.type != "default" && config.rope.mscaleAllDim != 0) {
+    const double m = yarnMscale(config.rope.factor, config.rope.mscaleAllDim);
+    scale *= m * m;
+  }
+  return scale;
+}
+
+MlaAttention::MlaAttention(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config)
+    : numHeads_(config.numAttentionHeads), mla_(*config.mla), scale_(softmaxScale(config)) {
+  const int64_t hidden = config.hiddenSize;
+  const int64_t qkHeadDim = mla_.qkNopeHeadDim + mla_.qkRopeHeadDim;
+  if (mla_.qLoraRank) {
+    qAProj_ = Linear::make(factory, prefix + ".q_a_proj", hidden, *mla_.qLoraRank, false);
+    qALayernorm_ = RmsNorm::make(factory, prefix + ".q_a_layernorm", *mla_.qLoraRank, config.rmsNormEps);
+    qBProj_ = Linear::make(factory, prefix + ".q_b_proj", *mla_.qLoraRank, numHeads_ * qkHeadDim, false);
+  } else {
+    qProj_ = Linear::make(factory, prefix + ".q_proj", hidden, numHeads_ * qkHeadDim, false);
+  }
+  kvAProjWithMqa_ =
+      Linear::make(factory, prefix + ".kv_a_proj_with_mqa", hidden, mla_.kvLoraRank + mla_.qkRopeHeadDim, false);
+  kvALayernorm_ = RmsNorm::make(factory, prefix + ".kv_a_layernorm", mla_.kvLoraRank, config.rmsNormEps);
+  kvBProj_ = Linear::make(factory, prefix + ".kv_b_proj", mla_.kvLoraRank,
+                          numHeads_ * (mla_.qkNopeHeadDim + mla_.vHeadDim), false);
+  oProj_ = Linear::make(factory, prefix + ".o_proj", numHeads_ * mla_.vHeadDim, hidden, false);
+}
+
+at::Tensor MlaAttention::queries(const at::Tensor& x) const {
+  if (qProj_) return (*qProj_)(x);
+  return (*qBProj_)((*qALayernorm_)((*qAProj_)(x)));
+}
+
+at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) const {
+  const int64_t batch = x.size(0), seqLen = x.size(1);
+  const int64_t nope = mla_.qkNopeHeadDim, rope = mla_.qkRopeHeadDim;
+  auto rotate = [&](const at::Tensor& t) {
+    return mla_.ropeInterleave ? applyRotaryInterleaved(t, rotary) : applyRotaryHalf(t, rotary);
+  };
+
+  // Queries: [B,H,T,nope+rope], rows of the projection go head by head.
+  at::Tensor q = queries(x).view({batch, seqLen, numHeads_, nope + rope}).transpose(1, 2);
+  at::Tensor qNope = q.narrow(-1, 0, nope);
+  at::Tensor qPe = rotate(q.narrow(-1, nope, rope));
+
+  // Compressed KV: the latent (normed) and one shared rope key (not normed).
+  at::Tensor compressed = kvAProjWithMqa_(x);
+  at::Tensor latent = kvALayernorm_(compressed.narrow(-1, 0, mla_.kvLoraRank));
+  at::Tensor kPe = rotate(compressed.narrow(-1, mla_.kvLoraRank, rope).view({batch, 1, seqLen, rope}));
+
+  // Up-projection: per head the first qk_nope features are k_nope, the next v_head_dim are v.
+  at::Tensor kv = kvBProj_(latent).view({batch, seqLen, numHeads_, nope + mla_.vHeadDim}).transpose(1, 2);
+  at::Tensor kNope = kv.narrow(-1, 0, nope);
+  at::Tensor v = kv.narrow(-1, nope, mla_.vHeadDim);
+
+  at::Tensor queryStates = at::cat({qNope, qPe}, -1);
+  at::Tensor keyStates = at::cat({kNope, kPe.expand({batch, numHeads_, seqLen, rope})}, -1);
+  return oProj_(causalAttention(queryStates, keyStates, v, scale_, mask));
+}
+
+}  // namespace moonlight::models

@@ -1,0 +1,41 @@
+// Multi-head latent attention (DeepSeek-V2/V3, Moonlight), as transformers' DeepseekV3Attention computes it:
+//   q = q_proj(x)  or  q_b_proj(q_a_layernorm(q_a_proj(x)))            (q_lora_rank null / set)
+//   [c | k_pe] = kv_a_proj_with_mqa(x);  c ← kv_a_layernorm(c)           (k_pe: one rope key for all heads)
+//   [k_nope | v] per head = kv_b_proj(c)
+//   q_pe, k_pe rotated (interleaved pairs); Q = [q_nope; q_pe], K = [k_nope; k_pe]
+//   softmax scale d_qk^-1/2, times yarn's mscale² when rope scaling sets mscale_all_dim.
+#pragma once
+
+#include <optional>
+
+#include "models/common/layers.h"
+#include "models/common/model_config.h"
+#include "models/common/rotary.h"
+
+namespace moonlight::models {
+
+class MlaAttention {
+ public:
+  MlaAttention(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config);
+  at::Tensor operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) const;
+
+  // The softmax scale this config gives (exposed for tests and the documentation of mscale).
+  static double softmaxScale(const ModelConfig& config);
+
+ private:
+  at::Tensor queries(const at::Tensor& x) const;
+
+  std::optional<Linear> qProj_;
+  std::optional<Linear> qAProj_;
+  std::optional<RmsNorm> qALayernorm_;
+  std::optional<Linear> qBProj_;
+  Linear kvAProjWithMqa_;
+  RmsNorm kvALayernorm_;
+  Linear kvBProj_;
+  Linear oProj_;
+  int64_t numHeads_;
+  MlaConfig mla_;
+  double scale_;
+};
+
+}  // namespace moonlight::models

@@ -1,0 +1,44 @@
+#include "models/deepseek_v3/routed_experts.h"
+
+#include <vector>
+
+namespace moonlight::models {
+
+RoutedExperts::RoutedExperts(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config)
+    : numExperts_(config.moe->nRoutedExperts) {
+  const int64_t hidden = config.hiddenSize, inner = config.moe->moeIntermediateSize;
+  gateProj_ = factory.makeExpertStack(prefix, "gate_proj.weight", {numExperts_, inner, hidden});
+  upProj_ = factory.makeExpertStack(prefix, "up_proj.weight", {numExperts_, inner, hidden});
+  downProj_ = factory.makeExpertStack(prefix, "down_proj.weight", {numExperts_, hidden, inner});
+}
+
+at::Tensor RoutedExperts::operator()(const at::Tensor& x, const Routing& routing, at::Tensor* load) const {
+  const int64_t topK = routing.indices.size(1);
+  at::Tensor flatExperts = routing.indices.reshape({-1});  // [N·K], slot s = token s/K, choice s%K
+  // Stable sort keeps tokens in ascending order within an expert (the order transformers accumulates in).
+  at::Tensor order = std::get<1>(flatExperts.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
+  at::Tensor tokenOfSlot = order.div(topK, "floor");
+  at::Tensor counts = at::bincount(flatExperts, {}, numExperts_);
+  if (load != nullptr) *load = counts.to(at::kFloat);
+  // One device→host copy per layer: the split sizes must be known on the host.
+  at::Tensor hostCounts = counts.to(at::kCPU);
+  const int64_t* countData = hostCounts.data_ptr<int64_t>();
+
+  at::Tensor grouped = x.index_select(0, tokenOfSlot);  // [N·K, H], expert-contiguous
+  std::vector<at::Tensor> outputs;
+  int64_t offset = 0;
+  for (int64_t e = 0; e < numExperts_; ++e) {
+    const int64_t count = countData[e];
+    if (count == 0) continue;
+    at::Tensor slice = grouped.narrow(0, offset, count);
+    at::Tensor inner = at::silu(at::linear(slice, gateProj_.select(0, e))) * at::linear(slice, upProj_.select(0, e));
+    outputs.push_back(at::linear(inner, downProj_.select(0, e)));
+    offset += count;
+  }
+  at::Tensor expertOut = at::cat(outputs, 0);
+  at::Tensor slotWeights = routing.weights.reshape({-1}).index_select(0, order).unsqueeze(1);  // fp32
+  at::Tensor weighted = (expertOut * slotWeights).to(x.scalar_type());
+  return at::zeros_like(x).index_add(0, tokenOfSlot, weighted);
+}
+
+}  // namespace moonlight::models

@@ -1,0 +1,37 @@
+// The JS-visible owner of a native CausalLM. Long work (forward, train step) runs off the JS thread and
+// returns a Promise; each job holds a shared_ptr to the model, so it stays alive while in flight, and takes
+// the model's mutex, so jobs on one model run one at a time. Synchronous calls that touch the weights
+// (loading, listing) refuse with an ArgumentError while a job is running instead of blocking the event loop.
+#pragma once
+
+#include <memory>
+
+#include <napi.h>
+
+#include "models/common/causal_lm.h"
+
+namespace moonlight::napi {
+
+class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
+ public:
+  static Napi::Function defineClass(Napi::Env env);
+
+  // new ModelHandle(config, {seed, dtype, device})
+  explicit ModelHandle(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value forward(const Napi::CallbackInfo& info);
+  Napi::Value trainStep(const Napi::CallbackInfo& info);
+  Napi::Value namedTensors(const Napi::CallbackInfo& info);
+  Napi::Value loadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value setTraining(const Napi::CallbackInfo& info);
+  Napi::Value isTraining(const Napi::CallbackInfo& info);
+  Napi::Value routerBiases(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+
+  const std::shared_ptr<models::CausalLM>& live() const;
+
+  std::shared_ptr<models::CausalLM> model_;
+};
+
+}  // namespace moonlight::napi

@@ -1,0 +1,39 @@
+// One training step of a CausalLM, entirely native: forward (+ DeepSeek's balance loss), backward, the
+// gradient norm and optional clipping of the raw gradients, and the aux-loss-free router-bias update.
+// Gradients are left on the parameters; an optimizer (issue 3's C++ Muon/AdamW) plugs in through
+// `optimizerStep`, called after clipping and before the routing-bias update, inside the same native job.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "models/common/causal_lm.h"
+#include "train/precision.h"
+
+namespace moonlight::train {
+
+struct TrainStepOptions {
+  Precision precision = Precision::Fp32;
+  std::optional<double> maxGradNorm;    // clip the global L2 norm of the raw gradients to this
+  std::optional<double> auxLossAlpha;   // balance-loss weight; unset: the config's aux_loss_alpha
+  double routerBiasUpdateRate = 1e-3;   // γ of bias_e += γ·sign(mean load − load_e); 0 disables
+  // Updates the weights from their (clipped) gradients; unset: the step only computes gradients.
+  std::function<void(const models::CausalLM&)> optimizerStep;
+};
+
+struct TrainStepResult {
+  double loss = 0;      // lmLoss + auxLoss: what was differentiated
+  double lmLoss = 0;
+  double auxLoss = 0;
+  double gradNorm = 0;  // global L2 norm before clipping
+  double clipCoefficient = 1;
+  int64_t tokens = 0;   // labelled tokens that counted in the loss
+  std::vector<int64_t> moeLayerIndices;
+  std::vector<std::vector<double>> expertLoad;  // per MoE layer: assignments per expert this step
+};
+
+TrainStepResult runTrainStep(const models::CausalLM& model, const models::ForwardInputs& inputs,
+                             const TrainStepOptions& options);
+
+}  // namespace moonlight::train

@@ -1,0 +1,186 @@
+'use strict';
+// npm run bench:train — our native fwd+bwd train step versus transformers (PyTorch eager) on the same
+// configs, in one run: tokens/s of both, their ratio, and MFU against the fp32 and bf16 matmul ceilings
+// measured here and now (same machine, same thread count). Prints numbers; asserts nothing.
+//
+// The optimizer step (Muon/AdamW) joins the comparison once issue 3's C++ optimizer lands: for now both
+// sides time forward + loss + backward only.
+//
+// The machine may be shared, so the two sides alternate for BENCH_ROUNDS rounds and each side's step time
+// is the fastest timed step over all rounds (the least disturbed); the median is printed beside it.
+//
+// Options (environment): BENCH_STEPS (timed steps, default 5), BENCH_WARMUP (default 1), BENCH_BATCH (8),
+// BENCH_SEQ (256), BENCH_MODELS (comma list: deepseek_v3,qwen2).
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const lib = require(path.join(root, 'dist'));
+
+const steps = Number(process.env.BENCH_STEPS || 5);
+const rounds = Number(process.env.BENCH_ROUNDS || 2);
+const warmup = Number(process.env.BENCH_WARMUP || 1);
+const batch = Number(process.env.BENCH_BATCH || 8);
+const seqLen = Number(process.env.BENCH_SEQ || 256);
+const python = process.env.MOONLIGHT_PYTHON || 'python3';
+
+// The issue's benchmark configs.
+const configs = {
+  deepseek_v3: {
+    model_type: 'deepseek_v3', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, moe_intermediate_size: 176,
+    num_hidden_layers: 4, first_k_dense_replace: 1, num_attention_heads: 4, num_key_value_heads: 4,
+    n_routed_experts: 8, num_experts_per_tok: 2, n_shared_experts: 2, kv_lora_rank: 64, q_lora_rank: null,
+    qk_rope_head_dim: 16, qk_nope_head_dim: 32, v_head_dim: 32, n_group: 1, topk_group: 1, norm_topk_prob: true,
+    routed_scaling_factor: 2.446, rope_theta: 50000, max_position_embeddings: 4096, rms_norm_eps: 1e-5,
+    tie_word_embeddings: false, aux_loss_alpha: 0,
+  },
+  qwen2: {
+    model_type: 'qwen2', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4,
+    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 4096, rms_norm_eps: 1e-6,
+    rope_theta: 1000000, tie_word_embeddings: true,
+  },
+};
+const selected = (process.env.BENCH_MODELS || 'deepseek_v3,qwen2').split(',');
+
+// Deterministic token ids shared by both sides.
+function tokenBatch(vocab) {
+  return Array.from({ length: batch }, (_, b) =>
+    Array.from({ length: seqLen }, (_, t) => (b * 7919 + t * 104729 + 13) % vocab));
+}
+
+// Model FLOPs of one fwd+bwd step: 6 · (activated matmul parameters, lm_head included, embedding lookup
+// excluded) · tokens, plus attention's score and value matmuls 3 · 2 · B · H · T² · (d_qk + d_v) (no causal
+// discount, as is customary for MFU).
+function stepFlops(model) {
+  const c = model.config;
+  const tokens = batch * seqLen;
+  const matmulParams = model.numParameters({ excludeEmbeddings: true, activatedOnly: true }) + c.vocabSize * c.hiddenSize;
+  const dqk = c.mla ? c.mla.qkNopeHeadDim + c.mla.qkRopeHeadDim : c.headDim;
+  const dv = c.mla ? c.mla.vHeadDim : c.headDim;
+  const attention = 6 * batch * c.numAttentionHeads * seqLen * seqLen * (dqk + dv) * c.numHiddenLayers;
+  return 6 * matmulParams * tokens + attention;
+}
+
+function matmulCeiling(dtype) {
+  const n = 1024;
+  const a = lib.randn([n, n], { dtype });
+  const b = lib.randn([n, n], { dtype });
+  a.matmul(b).dispose();
+  // The fastest of several products: the least disturbed by other work on a shared machine.
+  let best = Infinity;
+  for (let i = 0; i < 15; i++) {
+    const start = process.hrtime.bigint();
+    a.matmul(b).dispose();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  return (2 * n ** 3) / best;
+}
+
+async function benchOurs(model, name) {
+  const ids = lib.tensor(tokenBatch(configs[name].vocab_size), { dtype: 'int64' });
+  const options = { labels: ids, routerBiasUpdateRate: 0, auxLossAlpha: 0 };
+  for (let i = 0; i < warmup; i++) await model.trainStep(ids, options);
+  const times = [];
+  let loss = 0;
+  for (let i = 0; i < steps; i++) {
+    const start = process.hrtime.bigint();
+    loss = (await model.trainStep(ids, options)).loss;
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  return { times, loss };
+}
+
+const pythonBench = `
+import json, sys, time, torch
+from transformers import DeepseekV3Config, DeepseekV3ForCausalLM, Qwen2Config, Qwen2ForCausalLM
+req = json.load(sys.stdin)
+classes = {"deepseek_v3": (DeepseekV3Config, DeepseekV3ForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}
+raw = dict(req["config"])
+cfg_cls, model_cls = classes[raw.pop("model_type")]
+torch.manual_seed(0)
+model = model_cls(cfg_cls(**raw)).float().train()
+ids = torch.tensor(req["ids"], dtype=torch.long)
+def step():
+    model.zero_grad(set_to_none=True)
+    out = model(input_ids=ids, labels=ids)
+    out.loss.backward()
+    return out.loss.item()
+for _ in range(req["warmup"]):
+    step()
+times = []
+for _ in range(req["steps"]):
+    start = time.perf_counter()
+    loss = step()
+    times.append(time.perf_counter() - start)
+times.sort()
+print(json.dumps({"times": times, "loss": loss,
+                  "threads": torch.get_num_threads(), "attn": model.config._attn_implementation}))
+`;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function benchTransformers(name) {
+  const result = spawnSync(python, ['-c', pythonBench], {
+    input: JSON.stringify({ config: configs[name], ids: tokenBatch(configs[name].vocab_size), steps, warmup }),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+  });
+  if (result.status !== 0) return { error: (result.stderr || '').trim().split('\n').slice(-3).join(' | ') };
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+async function main() {
+  const tokens = batch * seqLen;
+  console.log(`moonlight-torch bench:train — fwd+bwd step, fp32, batch ${batch} × ${seqLen} tokens, ` +
+    `best of ${rounds} round(s) × ${steps} timed step(s) (after ${warmup} warm-up each), alternating sides; libtorch ${lib.libtorchVersion}, CPU`);
+  console.log('optimizer: not included yet — Muon/AdamW join this benchmark when issue 3 lands (both sides fwd+bwd only)');
+  const fp32Ceiling = matmulCeiling('float32');
+  const bf16Ceiling = matmulCeiling('bfloat16');
+  console.log(`matmul ceilings (1024³, best of 15, measured now): fp32 ${(fp32Ceiling / 1e9).toFixed(1)} GFLOP/s, ` +
+    `bf16 ${(bf16Ceiling / 1e9).toFixed(1)} GFLOP/s`);
+  for (const name of selected) {
+    const model = lib.CausalLM.fromConfig(configs[name], { seed: 0 });
+    const ourTimes = [];
+    const theirTimes = [];
+    let ourLoss = 0;
+    let theirs = {};
+    for (let round = 0; round < rounds; round++) {
+      const run = await benchOurs(model, name);
+      ourTimes.push(...run.times);
+      ourLoss = run.loss;
+      theirs = benchTransformers(name);
+      if (theirs.error) break;
+      theirTimes.push(...theirs.times);
+    }
+    const ours = { model, seconds: Math.min(...ourTimes), median: median(ourTimes), loss: ourLoss };
+    if (!theirs.error) Object.assign(theirs, { seconds: Math.min(...theirTimes), median: median(theirTimes) });
+    const flops = stepFlops(model);
+    const ourRate = tokens / ours.seconds;
+    console.log(`\n${name}: ${(ours.model.numParameters() / 1e6).toFixed(2)} M parameters ` +
+      `(${(ours.model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)} M activated), ` +
+      `${(flops / 1e9).toFixed(1)} GFLOP per step`);
+    console.log(`  moonlight-torch: ${ourRate.toFixed(0)} tokens/s (${(ours.seconds * 1000).toFixed(0)} ms/step, ` +
+      `median ${(ours.median * 1000).toFixed(0)}, loss ${ours.loss.toFixed(4)}), MFU ${(100 * flops / ours.seconds / fp32Ceiling).toFixed(1)}% of fp32 / ` +
+      `${(100 * flops / ours.seconds / bf16Ceiling).toFixed(1)}% of bf16`);
+    if (theirs.error) {
+      console.log(`  transformers: failed (${theirs.error})`);
+    } else {
+      const theirRate = tokens / theirs.seconds;
+      console.log(`  transformers (${theirs.attn}, ${theirs.threads} threads): ${theirRate.toFixed(0)} tokens/s ` +
+        `(${(theirs.seconds * 1000).toFixed(0)} ms/step, median ${(theirs.median * 1000).toFixed(0)}, loss ${theirs.loss.toFixed(4)}), ` +
+        `MFU ${(100 * flops / theirs.seconds / fp32Ceiling).toFixed(1)}% of fp32`);
+      console.log(`  ratio: ${(ourRate / theirRate).toFixed(2)}× (target ≥ 1.5×)`);
+    }
+    ours.model.dispose();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

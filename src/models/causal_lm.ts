@@ -1,0 +1,207 @@
+/**
+ * CausalLM: a DeepSeek-V3/Moonlight, Qwen2 or Llama model held natively. Forward passes and train steps run
+ * off the JS thread; names and shapes of parameters are transformers' checkpoint names.
+ */
+import { ArgumentError, DisposedError } from '../errors';
+import { native } from '../native';
+import { checkDevice, Device } from '../tensor/device';
+import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
+import { tensor } from '../tensor/factories';
+import { operandHandle, Tensor } from '../tensor/tensor';
+import { ModelConfig, parseModelConfig } from './config';
+import type { NativeModelHandle, NativeTensorKind } from './native';
+import { countParameters, ParameterCountOptions } from './parameter_count';
+
+export interface CausalLMOptions {
+  /** Seed of the weight initialisation (normal(0, initializer_range), zero biases, unit norms). Default 0. */
+  seed?: number;
+  /** Parameter dtype, default float32. */
+  dtype?: DType;
+  device?: Device;
+}
+
+export interface ForwardOptions {
+  /** [B, T] token ids; the loss scores logits[:, t] against labels[:, t+1], ignoring -100. */
+  labels?: Tensor | number[][];
+  /** [B, T]: 1 for tokens, 0 for padding. */
+  attentionMask?: Tensor | number[][];
+}
+
+export interface ForwardResult {
+  logits: Tensor;
+  /** The mean next-token cross entropy when labels were given, else null. */
+  loss: Tensor | null;
+}
+
+export type Precision = 'fp32' | 'bf16-mixed';
+
+export interface TrainStepOptions extends ForwardOptions {
+  labels: Tensor | number[][];
+  /** 'fp32' (default) or 'bf16-mixed': bf16 autocast compute over the fp32 weights. */
+  precision?: Precision;
+  /** Clip the global L2 norm of the raw gradients to this value. */
+  maxGradNorm?: number;
+  /** Weight of DeepSeek's balance loss; default: the config's aux_loss_alpha (0 when absent). */
+  auxLossAlpha?: number;
+  /** γ of the aux-loss-free routing-bias update bias_e += γ·sign(mean load − load_e); default 1e-3, 0 = off. */
+  routerBiasUpdateRate?: number;
+}
+
+export interface TrainStepMetrics {
+  /** lmLoss + auxLoss: what was differentiated. */
+  loss: number;
+  lmLoss: number;
+  auxLoss: number;
+  /** Global gradient L2 norm before clipping. */
+  gradNorm: number;
+  /** The factor the gradients were scaled by (1 when not clipped). */
+  clipCoefficient: number;
+  /** Tokens that counted in the loss. */
+  tokens: number;
+  /** Indices of the MoE layers, and per MoE layer the tokens routed to each expert in this step. */
+  moeLayers: number[];
+  expertLoad: number[][];
+}
+
+export interface NamedParametersOptions {
+  /** Give each expert stack as one [E, out, in] tensor (`…mlp.experts.gate_proj.weight`) instead of E views. */
+  expertStacks?: boolean;
+}
+
+function tokenTensor(value: Tensor | number[][], argumentName: string): Tensor {
+  if (value instanceof Tensor) {
+    if (value.dtype !== 'int64' && value.dtype !== 'int32') {
+      throw new ArgumentError(`${argumentName} must be an int64 or int32 Tensor, got ${value.dtype}`);
+    }
+    return value;
+  }
+  if (!Array.isArray(value)) throw new ArgumentError(`${argumentName} must be a Tensor or a 2-D array of integers`);
+  value.flat().forEach((id, i) => {
+    if (!Number.isSafeInteger(id)) throw new ArgumentError(`${argumentName} element ${i} is ${String(id)}; expected an integer`);
+  });
+  return tensor(value, { dtype: 'int64' });
+}
+
+export class CausalLM {
+  readonly config: ModelConfig;
+  #handle: NativeModelHandle | null;
+
+  private constructor(config: ModelConfig, handle: NativeModelHandle) {
+    this.config = config;
+    this.#handle = handle;
+  }
+
+  /** A freshly initialised model from a config.json object (either transformers key style). */
+  static fromConfig(config: Record<string, unknown>, options: CausalLMOptions = {}): CausalLM {
+    const parsed = parseModelConfig(config);
+    const seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`options.seed must be a non-negative integer, got ${seed}`);
+    const dtype = checkDType(options.dtype ?? 'float32', 'options.dtype');
+    if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
+    const device = checkDevice(options.device ?? 'cpu', 'options.device');
+    const { hf: _hf, ...nativeConfig } = parsed;
+    return new CausalLM(parsed, new (native().ModelHandle)(nativeConfig, { seed, dtype, device }));
+  }
+
+  private get handle(): NativeModelHandle {
+    if (this.#handle === null) throw new DisposedError('the model was disposed and cannot be used any more');
+    return this.#handle;
+  }
+
+  /** logits [B, T, vocab] (and the loss with labels). In train() mode autograd records the graph. */
+  async forward(inputIds: Tensor | number[][], options: ForwardOptions = {}): Promise<ForwardResult> {
+    const ids = tokenTensor(inputIds, 'inputIds');
+    const labels = options.labels === undefined ? null : tokenTensor(options.labels, 'labels');
+    const mask = options.attentionMask === undefined ? null : tokenTensor(options.attentionMask, 'attentionMask');
+    const result = await this.handle.forward(
+      operandHandle(ids, 'inputIds'),
+      mask && operandHandle(mask, 'attentionMask'),
+      labels && operandHandle(labels, 'labels'),
+    );
+    return { logits: new Tensor(result.logits), loss: result.loss === null ? null : new Tensor(result.loss) };
+  }
+
+  /**
+   * One native training step: forward, loss (+ balance loss), backward, gradient norm / clipping, routing-bias
+   * update. The gradients stay on the parameters (see namedGradients()).
+   */
+  async trainStep(inputIds: Tensor | number[][], options: TrainStepOptions): Promise<TrainStepMetrics> {
+    if (options === null || typeof options !== 'object' || options.labels === undefined) {
+      throw new ArgumentError('trainStep needs options.labels');
+    }
+    const ids = tokenTensor(inputIds, 'inputIds');
+    const labels = tokenTensor(options.labels, 'labels');
+    const mask = options.attentionMask === undefined ? null : tokenTensor(options.attentionMask, 'attentionMask');
+    for (const key of ['maxGradNorm', 'auxLossAlpha', 'routerBiasUpdateRate'] as const) {
+      const value = options[key];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+        throw new ArgumentError(`options.${key} must be a finite number, got ${String(value)}`);
+      }
+    }
+    return this.handle.trainStep(operandHandle(ids, 'inputIds'), mask && operandHandle(mask, 'attentionMask'),
+      operandHandle(labels, 'labels'), {
+        precision: options.precision,
+        maxGradNorm: options.maxGradNorm,
+        auxLossAlpha: options.auxLossAlpha,
+        routerBiasUpdateRate: options.routerBiasUpdateRate,
+      });
+  }
+
+  private named(kind: NativeTensorKind): Map<string, Tensor | null> {
+    return new Map(this.handle.namedTensors(kind).map(([name, h]) => [name, h === null ? null : new Tensor(h)]));
+  }
+
+  /**
+   * Trainable parameters by transformers' checkpoint name. Experts are views into the native [E, out, in]
+   * stacks (writing into them writes the model); with `expertStacks` the stacks themselves are returned.
+   */
+  namedParameters(options: NamedParametersOptions = {}): Map<string, Tensor> {
+    return this.named(options.expertStacks ? 'stacks' : 'parameters') as Map<string, Tensor>;
+  }
+
+  /** Parameters plus state (the routers' e_score_correction_bias), by checkpoint name: what a checkpoint holds. */
+  stateDict(): Map<string, Tensor> {
+    return this.named('state') as Map<string, Tensor>;
+  }
+
+  /** The gradient of each trainable parameter (null where none was computed), by checkpoint name. */
+  namedGradients(): Map<string, Tensor | null> {
+    return this.named('gradients');
+  }
+
+  /** Copies tensors into the model by checkpoint (or stack) name. strict (default): all present, none unknown. */
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    const entries = state instanceof Map ? [...state.entries()] : Object.entries(state);
+    this.handle.loadStateDict(entries.map(([name, t]) => [name, operandHandle(t, name)]), options.strict ?? true);
+  }
+
+  /** Copies of the routers' correction biases, by MoE layer index. */
+  routerBiases(): Map<number, Tensor> {
+    return new Map(this.handle.routerBiases().map(([layer, h]) => [layer, new Tensor(h)]));
+  }
+
+  numParameters(options: ParameterCountOptions = {}): number {
+    return countParameters(this.config, options);
+  }
+
+  get training(): boolean {
+    return this.handle.isTraining();
+  }
+
+  /** Training mode (the default): forward records the autograd graph. */
+  train(): this {
+    this.handle.setTraining(true);
+    return this;
+  }
+
+  /** Inference mode: forward records no graph. */
+  eval(): this {
+    this.handle.setTraining(false);
+    return this;
+  }
+
+  dispose(): void {
+    this.#handle?.dispose();
+    this.#handle = null;
+  }
+}

@@ -1,0 +1,16 @@
+export { CausalLM } from './causal_lm';
+export type {
+  CausalLMOptions,
+  ForwardOptions,
+  ForwardResult,
+  NamedParametersOptions,
+  Precision,
+  TrainStepMetrics,
+  TrainStepOptions,
+} from './causal_lm';
+export { MODEL_TYPES, parseModelConfig } from './config';
+export type { MlaConfig, ModelConfig, ModelType, MoeConfig, RopeConfig, RopeType } from './config';
+export { countParameters } from './parameter_count';
+export type { ParameterCountOptions } from './parameter_count';
+export { balanceLoss } from './load_balance';
+export type { BalanceLossOptions } from './load_balance';

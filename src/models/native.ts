@@ -1,0 +1,50 @@
+/** The models part of the addon's interface (listed in src/native.ts's NativeAddon). */
+import type { NativeTensorHandle } from '../native';
+import type { ModelConfig } from './config';
+
+type H = NativeTensorHandle;
+
+/** The typed config as the addon reads it (ModelConfig minus the raw `hf` object). */
+export type NativeModelConfig = Omit<ModelConfig, 'hf'>;
+
+export interface NativeModelOptions {
+  seed?: number;
+  dtype?: string;
+  device?: string;
+}
+
+export interface NativeTrainStepOptions {
+  precision?: string;
+  maxGradNorm?: number | null;
+  auxLossAlpha?: number | null;
+  routerBiasUpdateRate?: number;
+}
+
+export interface NativeTrainStepMetrics {
+  loss: number;
+  lmLoss: number;
+  auxLoss: number;
+  gradNorm: number;
+  clipCoefficient: number;
+  tokens: number;
+  moeLayers: number[];
+  expertLoad: number[][];
+}
+
+export type NativeTensorKind = 'parameters' | 'state' | 'gradients' | 'stacks';
+
+export interface NativeModelHandle {
+  forward(inputIds: H, attentionMask: H | null, labels: H | null): Promise<{ logits: H; loss: H | null }>;
+  trainStep(inputIds: H, attentionMask: H | null, labels: H, options: NativeTrainStepOptions): Promise<NativeTrainStepMetrics>;
+  namedTensors(kind: NativeTensorKind): Array<[string, H | null]>;
+  loadStateDict(entries: Array<[string, H]>, strict: boolean): void;
+  setTraining(training: boolean): void;
+  isTraining(): boolean;
+  routerBiases(): Array<[number, H]>;
+  dispose(): void;
+}
+
+export interface NativeModelsAddon {
+  ModelHandle: new (config: NativeModelConfig, options: NativeModelOptions) => NativeModelHandle;
+  balanceLoss(scores: H, indices: H, alpha: number, perSequence: boolean): H;
+}
