@@ -11,6 +11,7 @@ import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
 import type { NativeModelHandle, NativeTensorKind } from './native';
 import { countParameters, ParameterCountOptions } from './parameter_count';
+import { FromPretrainedOptions, loadPretrained, savePretrained, SavePretrainedOptions } from './pretrained';
 
 export interface CausalLMOptions {
   /** Seed of the weight initialisation (normal(0, initializer_range), zero biases, unit norms). Default 0. */
@@ -198,6 +199,19 @@ export class CausalLM {
   eval(): this {
     this.handle.setTraining(false);
     return this;
+  }
+
+  /**
+   * A model from a Hugging Face folder (config.json, generation_config.json, model.safetensors or shards
+   * named by model.safetensors.index.json). See src/models/pretrained.ts for what is checked.
+   */
+  static async fromPretrained(directory: string, options: FromPretrainedOptions = {}): Promise<CausalLM> {
+    return loadPretrained((config, createOptions) => CausalLM.fromConfig(config, createOptions), directory, options);
+  }
+
+  /** Writes a Hugging Face folder that transformers' from_pretrained loads; returns the files written. */
+  async savePretrained(directory: string, options: SavePretrainedOptions = {}): Promise<string[]> {
+    return savePretrained(this, directory, options);
   }
 
   dispose(): void {

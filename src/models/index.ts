@@ -14,3 +14,5 @@ export { countParameters } from './parameter_count';
 export type { ParameterCountOptions } from './parameter_count';
 export { balanceLoss } from './load_balance';
 export type { BalanceLossOptions } from './load_balance';
+export { pretrainedInfoOf } from './pretrained';
+export type { FromPretrainedOptions, PretrainedInfo, SavePretrainedOptions } from './pretrained';

@@ -8,7 +8,16 @@ import { spawnSync } from 'child_process';
 export const pythonExecutable = process.env.MOONLIGHT_PYTHON || 'python3';
 
 export function runPython<T = unknown>(script: string, input: unknown = null, timeoutMs = 120_000): T {
-  const result = spawnSync(pythonExecutable, ['-c', script], {
+  return runPythonArgs<T>(['-c', script], input, timeoutMs);
+}
+
+/** Like runPython, for an oracle kept as a .py file (it can import its neighbours). */
+export function runPythonFile<T = unknown>(file: string, input: unknown = null, timeoutMs = 120_000): T {
+  return runPythonArgs<T>([file], input, timeoutMs);
+}
+
+function runPythonArgs<T>(args: string[], input: unknown, timeoutMs: number): T {
+  const result = spawnSync(pythonExecutable, args, {
     input: JSON.stringify(input),
     encoding: 'utf8',
     timeout: timeoutMs,

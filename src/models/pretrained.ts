@@ -1,0 +1,162 @@
+/**
+ * Hugging Face model folders: config.json (either transformers key style), generation_config.json, and
+ * weights in model.safetensors or shards named by model.safetensors.index.json.
+ *
+ * Loading builds the model from config.json and copies every checkpoint tensor into it (converted to the
+ * model's dtype once; the routers' e_score_correction_bias stays fp32 whatever the file holds). Tensors
+ * the model does not know (e.g. persisted rotary inv_freq buffers) are reported and ignored; tensors it
+ * needs but the folder lacks are a CheckpointError listing them. Saving writes what transformers'
+ * from_pretrained loads with no missing or unexpected keys: tied embeddings are stored once.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ArgumentError, CheckpointError, ConfigError } from '../errors';
+import { loadShardedSafetensors, saveShardedSafetensors } from '../io/safetensors';
+import { Device } from '../tensor/device';
+import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
+import type { Tensor } from '../tensor/tensor';
+import type { CausalLM } from './causal_lm';
+
+export interface FromPretrainedOptions {
+  /** Parameter dtype of the model (default float32: training keeps fp32 master weights). */
+  dtype?: DType;
+  device?: Device;
+  /** Called with the names of checkpoint tensors the model does not use (default: one console.warn). */
+  onUnexpectedTensors?: (names: string[]) => void;
+}
+
+export interface SavePretrainedOptions {
+  /** dtype of the saved floating-point weights (default: the model's). */
+  dtype?: DType;
+  /** Largest shard in bytes (default 5 GB, as transformers). */
+  maxShardBytes?: number;
+}
+
+/** What fromPretrained read besides the weights. */
+export interface PretrainedInfo {
+  directory: string;
+  generationConfig: Record<string, unknown> | null;
+  unexpectedTensors: string[];
+}
+
+const pretrainedInfo = new WeakMap<CausalLM, PretrainedInfo>();
+
+/** What fromPretrained found in the folder (null for models not loaded from one). */
+export function pretrainedInfoOf(model: CausalLM): PretrainedInfo | null {
+  return pretrainedInfo.get(model) ?? null;
+}
+
+function readJson(file: string, required: boolean): Record<string, unknown> | null {
+  if (!fs.existsSync(file)) {
+    if (required) throw new ConfigError(`${file}: missing (a Hugging Face model folder needs config.json)`);
+    return null;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${file}: expected a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function listNames(names: string[], limit = 12): string {
+  return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')} … (${names.length} in all)`;
+}
+
+export async function loadPretrained(
+  create: (config: Record<string, unknown>, options: { dtype: DType; device?: Device }) => CausalLM,
+  directory: string,
+  options: FromPretrainedOptions = {},
+): Promise<CausalLM> {
+  if (typeof directory !== 'string') throw new ArgumentError('directory must be a path');
+  const folder = path.resolve(directory);
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
+    throw new CheckpointError(`${folder}: not a folder (expected a Hugging Face model folder)`);
+  }
+  const config = readJson(path.join(folder, 'config.json'), true)!;
+  const generationConfig = readJson(path.join(folder, 'generation_config.json'), false);
+  const dtype = checkDType(options.dtype ?? 'float32', 'options.dtype');
+  if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
+
+  const model = create(config, { dtype, device: options.device });
+  const weights = await loadShardedSafetensors(folder);
+  try {
+    const expected = model.stateDict();
+    const missing = [...expected.keys()].filter((name) => !(name in weights));
+    if (missing.length > 0) {
+      model.dispose();
+      throw new CheckpointError(`${folder}: the checkpoint lacks ${missing.length} tensor(s) the model needs: ${listNames(missing)}`);
+    }
+    const unexpected = Object.keys(weights).filter((name) => !expected.has(name));
+    const used: Record<string, Tensor> = {};
+    for (const name of expected.keys()) used[name] = weights[name];
+    for (const t of expected.values()) t.dispose();
+    model.loadStateDict(used);
+    if (unexpected.length > 0) {
+      (options.onUnexpectedTensors ?? ((names) => console.warn(`moonlight-torch: ${folder}: ignored ${names.length} tensor(s) the model does not use: ${listNames(names)}`)))(unexpected);
+    }
+    pretrainedInfo.set(model, { directory: folder, generationConfig, unexpectedTensors: unexpected });
+    return model;
+  } finally {
+    // The loaded tensors are views of the memory-mapped files: release them now that the model holds copies.
+    for (const t of Object.values(weights)) t.dispose();
+  }
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(temporary, 'w');
+  try {
+    fs.writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
+}
+
+export async function savePretrained(model: CausalLM, directory: string, options: SavePretrainedOptions = {}): Promise<string[]> {
+  if (typeof directory !== 'string') throw new ArgumentError('directory must be a path');
+  const folder = path.resolve(directory);
+  fs.mkdirSync(folder, { recursive: true });
+  const state = model.stateDict();
+  const modelDtype = [...state.values()].find((t) => isFloatingDType(t.dtype))?.dtype ?? 'float32';
+  const dtype = checkDType(options.dtype ?? modelDtype, 'options.dtype');
+  if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
+
+  const tensors: Array<[string, Tensor]> = [];
+  const converted: Tensor[] = [];
+  for (const [name, t] of state) {
+    // transformers keeps the routing bias in fp32 (_keep_in_fp32_modules_strict); so do we.
+    const keepFp32 = name.endsWith('e_score_correction_bias');
+    if (isFloatingDType(t.dtype) && !keepFp32 && t.dtype !== dtype) {
+      const copy = t.to({ dtype });
+      converted.push(copy);
+      tensors.push([name, copy]);
+    } else {
+      tensors.push([name, t]);
+    }
+  }
+  try {
+    const files = await saveShardedSafetensors(folder, tensors, { maxShardBytes: options.maxShardBytes });
+    const config: Record<string, unknown> = { ...model.config.hf };
+    // Keep the key style the config came in: transformers 5 writes `dtype`, transformers 4 `torch_dtype`.
+    if ('dtype' in config && !('torch_dtype' in config)) config.dtype = dtype;
+    else config.torch_dtype = dtype;
+    writeJsonAtomically(path.join(folder, 'config.json'), config);
+    files.push(path.join(folder, 'config.json'));
+    const generation = pretrainedInfo.get(model)?.generationConfig;
+    if (generation) {
+      writeJsonAtomically(path.join(folder, 'generation_config.json'), generation);
+      files.push(path.join(folder, 'generation_config.json'));
+    }
+    return files;
+  } finally {
+    for (const t of converted) t.dispose();
+    for (const t of state.values()) t.dispose();
+  }
+}
