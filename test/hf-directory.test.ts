@@ -1,6 +1,7 @@
 // Hugging Face model folders both ways, against transformers: folders transformers saves (bf16, sharded)
 // load in ours with its logits; folders we save load in transformers with no missing or unexpected keys
 // and the same logits.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -123,4 +124,20 @@ describe('bad folders', () => {
     await expect(CausalLM.fromPretrained(dir)).rejects.toThrow(/config\.json: missing/);
     await expect(CausalLM.fromPretrained(path.join(root, 'nope'))).rejects.toThrow(/not a folder/);
   });
+});
+
+test('moonlight inspect on a model folder adds the config summary and parameter counts', () => {
+  const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+  const run = spawnSync(process.execPath, [cli, 'inspect', path.join(root, 'moonlight-tiny'), '--json'], { encoding: 'utf8' });
+  expect(run.status).toBe(0);
+  const report = JSON.parse(run.stdout);
+  expect(report.kind).toBe('sharded');
+  expect(report.config.model_type).toBe('deepseek_v3');
+  // Parameters counted from config.json equal the stored elements minus the routers' bias buffers.
+  const biasElements = report.tensors
+    .filter((t: { name: string }) => t.name.endsWith('e_score_correction_bias'))
+    .reduce((sum: number, t: { shape: number[] }) => sum + t.shape[0], 0);
+  expect(biasElements).toBe(16);
+  expect(report.parameters.total).toBe(report.totals.elements - biasElements);
+  expect(report.parameters.activatedExcludingEmbeddings).toBeLessThan(report.parameters.totalExcludingEmbeddings);
 });

@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { inspectCheckpoint } from '../../io/safetensors';
+import { parseModelConfig } from '../../models/config';
+import { countParameters } from '../../models/parameter_count';
 
 interface InspectArgs {
   path: string;
@@ -58,9 +60,18 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const configPath = path.join(folder, 'config.json');
     const config = fs.existsSync(configPath) ? (JSON.parse(fs.readFileSync(configPath, 'utf8')) as Record<string, unknown>) : null;
     const configSummary = config === null ? null : Object.fromEntries(configSummaryKeys.filter((k) => k in config).map((k) => [k, config[k]]));
+    let parameters: Record<string, number> | null = null;
+    if (config !== null) {
+      const parsed = parseModelConfig(config);
+      parameters = {
+        total: countParameters(parsed),
+        totalExcludingEmbeddings: countParameters(parsed, { excludeEmbeddings: true }),
+        activatedExcludingEmbeddings: countParameters(parsed, { excludeEmbeddings: true, activatedOnly: true }),
+      };
+    }
 
     if (args.json) {
-      console.log(JSON.stringify({ path: checkpoint.path, kind: checkpoint.kind, metadata: checkpoint.metadata, totals, byDtype, config: configSummary, tensors }, null, 2));
+      console.log(JSON.stringify({ path: checkpoint.path, kind: checkpoint.kind, metadata: checkpoint.metadata, totals, byDtype, config: configSummary, parameters, tensors }, null, 2));
       return;
     }
     console.log(`${checkpoint.kind === 'sharded' ? 'sharded checkpoint' : 'file'}: ${checkpoint.path}`);
@@ -79,5 +90,12 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       `total: ${totals.tensors} tensors in ${totals.files} file(s), ${totals.elements.toLocaleString('en-US')} elements, ${formatBytes(totals.bytes)}`,
     );
     if (configSummary !== null) console.log(`config: ${JSON.stringify(configSummary)}`);
+    if (parameters !== null) {
+      const billions = (n: number) => `${n.toLocaleString('en-US')} (${(n / 1e9).toFixed(2)} B)`;
+      console.log(
+        `parameters (from config.json): total ${billions(parameters.total)}, excluding embeddings ` +
+          `${billions(parameters.totalExcludingEmbeddings)}, activated excluding embeddings ${billions(parameters.activatedExcludingEmbeddings)}`,
+      );
+    }
   },
 };
