@@ -76,6 +76,16 @@ TensorSpec toTensorSpec(const Napi::Value& value, c10::ScalarType defaultDtype) 
   return spec;
 }
 
+ConversionTarget toConversionTarget(const Napi::Value& value) {
+  ConversionTarget target;
+  if (value.IsUndefined() || value.IsNull()) return target;
+  if (!value.IsObject()) expected("options", "an object");
+  Napi::Object object = value.As<Napi::Object>();
+  if (!object.Get("dtype").IsUndefined()) target.dtype = scalarTypeFromName(toString(object.Get("dtype"), "options.dtype"));
+  if (!object.Get("device").IsUndefined()) target.device = parseDevice(toString(object.Get("device"), "options.device"));
+  return target;
+}
+
 Napi::Array fromInt64List(Napi::Env env, c10::IntArrayRef values) {
   Napi::Array array = Napi::Array::New(env, values.size());
   for (size_t i = 0; i < values.size(); ++i) array.Set(static_cast<uint32_t>(i), static_cast<double>(values[i]));

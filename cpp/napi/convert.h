@@ -26,4 +26,11 @@ TensorSpec toTensorSpec(const Napi::Value& value, c10::ScalarType defaultDtype =
 
 Napi::Array fromInt64List(Napi::Env env, c10::IntArrayRef values);
 
+// {dtype?, device?} of loads: the target of a conversion, where given.
+struct ConversionTarget {
+  std::optional<c10::ScalarType> dtype;
+  std::optional<c10::Device> device;
+};
+ConversionTarget toConversionTarget(const Napi::Value& value);
+
 }  // namespace moonlight::napi

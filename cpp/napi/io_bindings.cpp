@@ -22,21 +22,6 @@ namespace {
 
 using NamedTensors = std::vector<io::NamedTensor>;
 
-struct LoadOptions {
-  std::optional<c10::ScalarType> dtype;
-  std::optional<c10::Device> device;
-};
-
-LoadOptions toLoadOptions(const Napi::Value& value) {
-  LoadOptions options;
-  if (value.IsUndefined() || value.IsNull()) return options;
-  if (!value.IsObject()) fail(ErrorKind::Argument, "options must be an object");
-  Napi::Object object = value.As<Napi::Object>();
-  if (!object.Get("dtype").IsUndefined()) options.dtype = scalarTypeFromName(toString(object.Get("dtype"), "options.dtype"));
-  if (!object.Get("device").IsUndefined()) options.device = parseDevice(toString(object.Get("device"), "options.device"));
-  return options;
-}
-
 // [[name, TensorHandle], ...] from JS, in order.
 NamedTensors toNamedTensors(const Napi::Value& value) {
   if (!value.IsArray()) fail(ErrorKind::Argument, "tensors must be an array of [name, Tensor] pairs");
@@ -92,7 +77,7 @@ Napi::Value safetensorsOpen(const Napi::CallbackInfo& info) {
 Napi::Value safetensorsLoad(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::string path = toString(argumentAt(info, 0), "path");
-    LoadOptions options = toLoadOptions(argumentAt(info, 1));
+    ConversionTarget options = toConversionTarget(argumentAt(info, 1));
     return PromiseWorker<NamedTensors>::start(
         info.Env(), "moonlight:safetensorsLoad",
         [path, options]() {
@@ -125,7 +110,7 @@ Napi::Value safetensorsSave(const Napi::CallbackInfo& info) {
 Napi::Value shardedLoad(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::string indexPath = toString(argumentAt(info, 0), "indexPath");
-    LoadOptions options = toLoadOptions(argumentAt(info, 1));
+    ConversionTarget options = toConversionTarget(argumentAt(info, 1));
     return PromiseWorker<NamedTensors>::start(
         info.Env(), "moonlight:shardedLoad",
         [indexPath, options]() {

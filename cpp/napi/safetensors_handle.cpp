@@ -76,15 +76,8 @@ Napi::Value SafetensorsHandle::metadata(const Napi::CallbackInfo& info) {
 Napi::Value SafetensorsHandle::get(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::string name = toString(argumentAt(info, 0), "name");
-    std::optional<c10::ScalarType> dtype;
-    std::optional<c10::Device> device;
-    Napi::Value options = argumentAt(info, 1);
-    if (options.IsObject()) {
-      Napi::Object object = options.As<Napi::Object>();
-      if (!object.Get("dtype").IsUndefined()) dtype = scalarTypeFromName(toString(object.Get("dtype"), "options.dtype"));
-      if (!object.Get("device").IsUndefined()) device = parseDevice(toString(object.Get("device"), "options.device"));
-    }
-    return TensorHandle::wrap(info.Env(), io::convertLoaded(live().tensor(name), dtype, device));
+    ConversionTarget target = toConversionTarget(argumentAt(info, 1));
+    return TensorHandle::wrap(info.Env(), io::convertLoaded(live().tensor(name), target.dtype, target.device));
   });
 }
 
