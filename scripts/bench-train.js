@@ -1,10 +1,16 @@
 'use strict';
-// npm run bench:train — our native fwd+bwd train step versus transformers (PyTorch eager) on the same
-// configs, in one run: tokens/s of both, their ratio, and MFU against the fp32 and bf16 matmul ceilings
-// measured here and now (same machine, same thread count). Prints numbers; asserts nothing.
+// npm run bench:train — one training step (forward + loss + backward + optimizer) of ours versus
+// transformers (PyTorch eager) on the same configs, in one run: tokens/s of both, their ratio, and MFU
+// against the fp32 and bf16 matmul ceilings measured here and now (same machine, same thread count).
+// Prints numbers; asserts nothing.
 //
-// The optimizer step (Muon/AdamW) joins the comparison once issue 3's C++ optimizer lands: for now both
-// sides time forward + loss + backward only.
+// Optimizers (lr 1e-3, weight decay 0.1, Muon momentum 0.95 Nesterov, 5 Newton-Schulz steps, update
+// scale match_rms_adamw; AdamW betas 0.9/0.95 for embeddings, lm_head, norms and biases):
+//   ours: moonlight Muon over every matrix, routed-expert stacks [E, out, in] included (batched);
+//   transformers: torch.optim.Muon(adjust_lr_fn='match_rms_adamw') over the 2-D hidden matrices + AdamW over
+//   the rest — torch's Muon takes only 2-D parameters, so transformers' fused 3-D expert stacks go to AdamW
+//   there (less work than Muon: the comparison favours the Python side).
+// BENCH_OPTIMIZER=0 times forward + backward only on both sides.
 //
 // The machine may be shared, so the two sides alternate for BENCH_ROUNDS rounds and each side's step time
 // is the fastest timed step over all rounds (the least disturbed); the median is printed beside it.
@@ -19,6 +25,7 @@ const lib = require(path.join(root, 'dist'));
 
 const steps = Number(process.env.BENCH_STEPS || 5);
 const rounds = Number(process.env.BENCH_ROUNDS || 2);
+const withOptimizer = process.env.BENCH_OPTIMIZER !== '0';
 const warmup = Number(process.env.BENCH_WARMUP || 1);
 const batch = Number(process.env.BENCH_BATCH || 8);
 const seqLen = Number(process.env.BENCH_SEQ || 256);
@@ -48,8 +55,8 @@ function tokenBatch(vocab) {
     Array.from({ length: seqLen }, (_, t) => (b * 7919 + t * 104729 + 13) % vocab));
 }
 
-// Model FLOPs of one fwd+bwd step: 6 · (activated matmul parameters, lm_head included, embedding lookup
-// excluded) · tokens, plus attention's score and value matmuls 3 · 2 · B · H · T² · (d_qk + d_v) (no causal
+// Model FLOPs of one fwd+bwd step (the optimizer's Newton-Schulz work is not counted): 6 · (activated
+// matmul parameters, lm_head included, embedding lookup excluded) · tokens, plus attention's score and value matmuls 3 · 2 · B · H · T² · (d_qk + d_v) (no causal
 // discount, as is customary for MFU).
 function stepFlops(model) {
   const c = model.config;
@@ -76,15 +83,20 @@ function matmulCeiling(dtype) {
   return (2 * n ** 3) / best;
 }
 
-async function benchOurs(model, name) {
+async function benchOurs(model, optimizer, name) {
   const ids = lib.tensor(tokenBatch(configs[name].vocab_size), { dtype: 'int64' });
   const options = { labels: ids, routerBiasUpdateRate: 0, auxLossAlpha: 0 };
-  for (let i = 0; i < warmup; i++) await model.trainStep(ids, options);
+  const step = async () => {
+    const metrics = await model.trainStep(ids, options);
+    if (optimizer) await optimizer.step();
+    return metrics.loss;
+  };
+  for (let i = 0; i < warmup; i++) await step();
   const times = [];
   let loss = 0;
   for (let i = 0; i < steps; i++) {
     const start = process.hrtime.bigint();
-    loss = (await model.trainStep(ids, options)).loss;
+    loss = await step();
     times.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
   return { times, loss };
@@ -100,10 +112,20 @@ cfg_cls, model_cls = classes[raw.pop("model_type")]
 torch.manual_seed(0)
 model = model_cls(cfg_cls(**raw)).float().train()
 ids = torch.tensor(req["ids"], dtype=torch.long)
+optimizers = []
+if req["optimizer"]:
+    hidden = lambda n, p: p.ndim == 2 and "embed_tokens" not in n and "lm_head" not in n
+    muon = [p for n, p in model.named_parameters() if hidden(n, p)]
+    rest = [p for n, p in model.named_parameters() if not hidden(n, p)]
+    optimizers = [torch.optim.Muon(muon, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5,
+                                   adjust_lr_fn="match_rms_adamw"),
+                  torch.optim.AdamW(rest, lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)]
 def step():
     model.zero_grad(set_to_none=True)
     out = model(input_ids=ids, labels=ids)
     out.loss.backward()
+    for opt in optimizers:
+        opt.step()
     return out.loss.item()
 for _ in range(req["warmup"]):
     step()
@@ -124,7 +146,8 @@ function median(values) {
 
 function benchTransformers(name) {
   const result = spawnSync(python, ['-c', pythonBench], {
-    input: JSON.stringify({ config: configs[name], ids: tokenBatch(configs[name].vocab_size), steps, warmup }),
+    input: JSON.stringify({ config: configs[name], ids: tokenBatch(configs[name].vocab_size), steps, warmup,
+      optimizer: withOptimizer }),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, PYTHONWARNINGS: 'ignore' },
@@ -136,21 +159,29 @@ function benchTransformers(name) {
 
 async function main() {
   const tokens = batch * seqLen;
-  console.log(`moonlight-torch bench:train — fwd+bwd step, fp32, batch ${batch} × ${seqLen} tokens, ` +
+  console.log(`moonlight-torch bench:train — ${withOptimizer ? 'fwd+bwd+optimizer' : 'fwd+bwd'} step, fp32, batch ${batch} × ${seqLen} tokens, ` +
     `best of ${rounds} round(s) × ${steps} timed step(s) (after ${warmup} warm-up each), alternating sides; libtorch ${lib.libtorchVersion}, CPU`);
-  console.log('optimizer: not included yet — Muon/AdamW join this benchmark when issue 3 lands (both sides fwd+bwd only)');
+  console.log(withOptimizer
+    ? 'optimizer: ours Muon (all matrices, expert stacks batched) + AdamW; transformers torch.optim.Muon ' +
+      '(2-D hidden matrices) + AdamW (the rest, incl. its 3-D expert stacks, which torch Muon rejects)'
+    : 'optimizer: none (BENCH_OPTIMIZER=0)');
   const fp32Ceiling = matmulCeiling('float32');
   const bf16Ceiling = matmulCeiling('bfloat16');
   console.log(`matmul ceilings (1024³, best of 15, measured now): fp32 ${(fp32Ceiling / 1e9).toFixed(1)} GFLOP/s, ` +
     `bf16 ${(bf16Ceiling / 1e9).toFixed(1)} GFLOP/s`);
   for (const name of selected) {
     const model = lib.CausalLM.fromConfig(configs[name], { seed: 0 });
+    const optimizer = withOptimizer
+      ? new lib.Muon(model.namedParameters({ expertStacks: true }), {
+          lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsSteps: 5, updateScale: 'match-rms-adamw',
+        })
+      : null;
     const ourTimes = [];
     const theirTimes = [];
     let ourLoss = 0;
     let theirs = {};
     for (let round = 0; round < rounds; round++) {
-      const run = await benchOurs(model, name);
+      const run = await benchOurs(model, optimizer, name);
       ourTimes.push(...run.times);
       ourLoss = run.loss;
       theirs = benchTransformers(name);

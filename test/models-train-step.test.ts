@@ -1,5 +1,5 @@
 /** The native train step: gradient norm and clipping on the raw gradients, and bf16-mixed precision. */
-import { CausalLM, Tensor } from '../src';
+import { CausalLM, Muon, Tensor } from '../src';
 import { moonlightTiny, qwen2Tiny } from './helpers/model_configs';
 
 const batch = [
@@ -60,6 +60,27 @@ describe('train step', () => {
     // Autocast is scoped to the step: a later fp32 step is exact again.
     const again = await model.trainStep(batch, step);
     expect(again.loss).toBe(fp32.loss);
+    model.dispose();
+  });
+
+  test('an optimizer trains the model from the step\'s gradients (experts as [E, out, in] stacks)', async () => {
+    const model = CausalLM.fromConfig(moonlightTiny, { seed: 13 });
+    const params = model.namedParameters({ expertStacks: true });
+    const optimizer = new Muon(params, { lr: 0.02 });
+    const step = { labels: batch, auxLossAlpha: 0 };
+    const first = await model.trainStep(batch, step);
+    // The tensors namedParameters() hands out are the model's own: their .grad is the step's gradient.
+    const norm = model.namedParameters().get('model.norm.weight')!;
+    expect(norm.grad!.equal(model.namedGradients().get('model.norm.weight')!)).toBe(true);
+    const stackBefore = params.get('model.layers.1.mlp.experts.up_proj.weight')!.clone();
+    await optimizer.step();
+    expect(params.get('model.layers.1.mlp.experts.up_proj.weight')!.equal(stackBefore)).toBe(false);
+    let last = first.loss;
+    for (let i = 0; i < 5; i++) {
+      last = (await model.trainStep(batch, step)).loss;
+      await optimizer.step();
+    }
+    expect(last).toBeLessThan(first.loss * 0.8);  // memorising one batch
     model.dispose();
   });
 });

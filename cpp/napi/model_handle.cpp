@@ -172,7 +172,7 @@ Napi::Value ModelHandle::namedTensors(const Napi::CallbackInfo& info) {
     const std::string kind = toString(argumentAt(info, 0), "kind");
     std::vector<std::pair<std::string, at::Tensor>> tensors;
     if (kind == "parameters") {
-      tensors = model->parameters().checkpointTensors(false, true);
+      tensors = model->parameters().checkpointTensors(false, true, /*leaves=*/true);
     } else if (kind == "state") {
       tensors = model->parameters().checkpointTensors(false, false);
     } else if (kind == "gradients") {

@@ -153,8 +153,10 @@ export class CausalLM {
   }
 
   /**
-   * Trainable parameters by transformers' checkpoint name. Experts are views into the native [E, out, in]
-   * stacks (writing into them writes the model); with `expertStacks` the stacks themselves are returned.
+   * Trainable parameters by transformers' checkpoint name: the model's own tensors (their `.grad` is what
+   * trainStep computed). Routed experts are per-expert views into the native [E, out, in] stacks (loading
+   * into them writes the model; they carry no `.grad`); with `expertStacks` the stacks themselves are
+   * returned — what an optimizer should be given (`new Muon(model.namedParameters({ expertStacks: true }))`).
    */
   namedParameters(options: NamedParametersOptions = {}): Map<string, Tensor> {
     return this.named(options.expertStacks ? 'stacks' : 'parameters') as Map<string, Tensor>;

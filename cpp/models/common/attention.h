@@ -11,11 +11,9 @@ namespace moonlight::models {
 // Undefined when there is no padding mask: the core then uses the (faster) built-in causal path.
 at::Tensor buildAttentionMask(const at::Tensor& paddingMask, int64_t seqLen);
 
-// softmax(q kᵀ · scale + mask) v over q [B,H,T,Dqk], k [B,H,T,Dqk], v [B,H,T,Dv]; returns [B,T,H·Dv].
+// softmax(q kᵀ · scale + mask) v over q [B,H,T,Dqk], k [B,Hkv,T,Dqk], v [B,Hkv,T,Dv]; returns [B,T,H·Dv].
+// Hkv may divide H (grouped-query attention: each key/value head serves H/Hkv consecutive query heads).
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                            const at::Tensor& mask);
-
-// [B, kvHeads, T, D] → [B, kvHeads·groups, T, D]: each key/value head serves `groups` query heads (GQA).
-at::Tensor repeatKvHeads(const at::Tensor& x, int64_t groups);
 
 }  // namespace moonlight::models

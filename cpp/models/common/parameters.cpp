@@ -30,12 +30,14 @@ void copyChecked(const at::Tensor& target, const at::Tensor& source, const std::
 
 }  // namespace
 
-std::vector<std::pair<std::string, at::Tensor>> ParameterList::checkpointTensors(bool gradients, bool trainableOnly) const {
+std::vector<std::pair<std::string, at::Tensor>> ParameterList::checkpointTensors(bool gradients, bool trainableOnly,
+                                                                                 bool leaves) const {
   std::vector<std::pair<std::string, at::Tensor>> result;
   for (const ParameterEntry& entry : entries_) {
     if (trainableOnly && !entry.trainable) continue;
     at::Tensor tensor = gradients ? entry.tensor.grad() : entry.tensor.detach();
     if (!entry.expertNaming) {
+      if (leaves && !gradients) tensor = entry.tensor;
       result.emplace_back(entry.name, tensor);
       continue;
     }

@@ -33,7 +33,10 @@ class ParameterList {
 
   // One (name, tensor) per checkpoint tensor: expert stacks unstacked into views (detached, sharing the
   // stack's memory). `gradients` gives the gradient of each instead (undefined where none was computed).
-  std::vector<std::pair<std::string, at::Tensor>> checkpointTensors(bool gradients, bool trainableOnly) const;
+  // `leaves`: other tensors are the model's own autograd leaves (an optimizer can read their .grad and
+  // update them), not detached aliases.
+  std::vector<std::pair<std::string, at::Tensor>> checkpointTensors(bool gradients, bool trainableOnly,
+                                                                    bool leaves = false) const;
   // The stored tensors themselves (stacks kept whole).
   std::vector<std::pair<std::string, at::Tensor>> storedTensors(bool trainableOnly) const;
   // Copies each named tensor into the model (under no-grad). Names may be checkpoint names or stack names.

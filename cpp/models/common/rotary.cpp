@@ -88,16 +88,20 @@ RotaryTables RotaryEmbedding::tables(int64_t seqLen, const at::Device& device, a
 }
 
 at::Tensor applyRotaryInterleaved(const at::Tensor& x, const RotaryTables& tables) {
-  using at::indexing::Slice;
-  at::Tensor even = x.index({"...", Slice(0, at::indexing::None, 2)});
-  at::Tensor odd = x.index({"...", Slice(1, at::indexing::None, 2)});
+  // [..., d] → [..., d/2, 2] → evens, odds (unbind: its backward is one stack, not two zero-filled slices).
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = x.size(-1) / 2;
+  shape.push_back(2);
+  std::vector<at::Tensor> pairs = x.reshape(shape).unbind(-1);
+  const at::Tensor& even = pairs[0];
+  const at::Tensor& odd = pairs[1];
   return at::cat({even * tables.cos - odd * tables.sin, odd * tables.cos + even * tables.sin}, -1);
 }
 
 at::Tensor applyRotaryHalf(const at::Tensor& x, const RotaryTables& tables) {
-  const int64_t half = x.size(-1) / 2;
-  at::Tensor first = x.narrow(-1, 0, half);
-  at::Tensor second = x.narrow(-1, half, half);
+  std::vector<at::Tensor> halves = x.chunk(2, -1);
+  const at::Tensor& first = halves[0];
+  const at::Tensor& second = halves[1];
   return at::cat({first * tables.cos - second * tables.sin, second * tables.cos + first * tables.sin}, -1);
 }
 

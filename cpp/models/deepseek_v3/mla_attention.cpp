@@ -48,20 +48,23 @@ at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rot
     return mla_.ropeInterleave ? applyRotaryInterleaved(t, rotary) : applyRotaryHalf(t, rotary);
   };
 
+  // (split, not narrow: one cat in backward instead of a zero-filled full-size tensor per part.)
   // Queries: [B,H,T,nope+rope], rows of the projection go head by head.
   at::Tensor q = queries(x).view({batch, seqLen, numHeads_, nope + rope}).transpose(1, 2);
-  at::Tensor qNope = q.narrow(-1, 0, nope);
-  at::Tensor qPe = rotate(q.narrow(-1, nope, rope));
+  std::vector<at::Tensor> qParts = q.split_with_sizes({nope, rope}, -1);
+  at::Tensor qNope = qParts[0];
+  at::Tensor qPe = rotate(qParts[1]);
 
   // Compressed KV: the latent (normed) and one shared rope key (not normed).
-  at::Tensor compressed = kvAProjWithMqa_(x);
-  at::Tensor latent = kvALayernorm_(compressed.narrow(-1, 0, mla_.kvLoraRank));
-  at::Tensor kPe = rotate(compressed.narrow(-1, mla_.kvLoraRank, rope).view({batch, 1, seqLen, rope}));
+  std::vector<at::Tensor> compressed = kvAProjWithMqa_(x).split_with_sizes({mla_.kvLoraRank, rope}, -1);
+  at::Tensor latent = kvALayernorm_(compressed[0]);
+  at::Tensor kPe = rotate(compressed[1].reshape({batch, 1, seqLen, rope}));
 
   // Up-projection: per head the first qk_nope features are k_nope, the next v_head_dim are v.
   at::Tensor kv = kvBProj_(latent).view({batch, seqLen, numHeads_, nope + mla_.vHeadDim}).transpose(1, 2);
-  at::Tensor kNope = kv.narrow(-1, 0, nope);
-  at::Tensor v = kv.narrow(-1, nope, mla_.vHeadDim);
+  std::vector<at::Tensor> kvParts = kv.split_with_sizes({nope, mla_.vHeadDim}, -1);
+  at::Tensor kNope = kvParts[0];
+  at::Tensor v = kvParts[1];
 
   at::Tensor queryStates = at::cat({qNope, qPe}, -1);
   at::Tensor keyStates = at::cat({kNope, kPe.expand({batch, numHeads_, seqLen, rope})}, -1);

@@ -25,15 +25,16 @@ at::Tensor RoutedExperts::operator()(const at::Tensor& x, const Routing& routing
   const int64_t* countData = hostCounts.data_ptr<int64_t>();
 
   at::Tensor grouped = x.index_select(0, tokenOfSlot);  // [N·K, H], expert-contiguous
+  // split/unbind rather than narrow/select: their backward is one cat/stack, where each narrow or select
+  // would zero-fill a tensor of the full size per expert.
+  std::vector<int64_t> sizes(countData, countData + numExperts_);
+  std::vector<at::Tensor> slices = at::split_with_sizes(grouped, sizes, 0);
+  std::vector<at::Tensor> gate = gateProj_.unbind(0), up = upProj_.unbind(0), down = downProj_.unbind(0);
   std::vector<at::Tensor> outputs;
-  int64_t offset = 0;
   for (int64_t e = 0; e < numExperts_; ++e) {
-    const int64_t count = countData[e];
-    if (count == 0) continue;
-    at::Tensor slice = grouped.narrow(0, offset, count);
-    at::Tensor inner = at::silu(at::linear(slice, gateProj_.select(0, e))) * at::linear(slice, upProj_.select(0, e));
-    outputs.push_back(at::linear(inner, downProj_.select(0, e)));
-    offset += count;
+    if (sizes[e] == 0) continue;
+    at::Tensor inner = at::silu(at::linear(slices[e], gate[e])) * at::linear(slices[e], up[e]);
+    outputs.push_back(at::linear(inner, down[e]));
   }
   at::Tensor expertOut = at::cat(outputs, 0);
   at::Tensor slotWeights = routing.weights.reshape({-1}).index_select(0, order).unsqueeze(1);  // fp32

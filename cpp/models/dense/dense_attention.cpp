@@ -23,9 +23,7 @@ at::Tensor DenseAttention::operator()(const at::Tensor& x, const RotaryTables& r
   at::Tensor q = applyRotaryHalf(heads(qProj_(x), numHeads_), rotary);
   at::Tensor k = applyRotaryHalf(heads(kProj_(x), numKeyValueHeads_), rotary);
   at::Tensor v = heads(vProj_(x), numKeyValueHeads_);
-  const int64_t groups = numHeads_ / numKeyValueHeads_;
-  at::Tensor out = causalAttention(q, repeatKvHeads(k, groups), repeatKvHeads(v, groups),
-                                   1.0 / std::sqrt(static_cast<double>(headDim_)), mask);
+  at::Tensor out = causalAttention(q, k, v, 1.0 / std::sqrt(static_cast<double>(headDim_)), mask);
   return oProj_(out);
 }
 
