@@ -1,4 +1,5 @@
 /** The models part of the addon's interface (listed in src/native.ts's NativeAddon). */
+import type { TrainStepMetrics } from './causal_lm';
 import type { NativeTensorHandle } from '../native';
 import type { ModelConfig } from './config';
 
@@ -20,16 +21,8 @@ export interface NativeTrainStepOptions {
   routerBiasUpdateRate?: number;
 }
 
-export interface NativeTrainStepMetrics {
-  loss: number;
-  lmLoss: number;
-  auxLoss: number;
-  gradNorm: number;
-  clipCoefficient: number;
-  tokens: number;
-  moeLayers: number[];
-  expertLoad: number[][];
-}
+// The native step returns exactly the metrics the TS API documents.
+export type NativeTrainStepMetrics = TrainStepMetrics;
 
 export type NativeTensorKind = 'parameters' | 'state' | 'gradients' | 'stacks';
 
