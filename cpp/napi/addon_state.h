@@ -12,6 +12,7 @@ namespace moonlight::napi {
 struct AddonState {
   Napi::FunctionReference tensorHandleConstructor;
   Napi::FunctionReference safetensorsHandleConstructor;
+  Napi::FunctionReference optimizerHandleConstructor;
   std::map<std::string, Napi::FunctionReference> errorClasses;
 };
 

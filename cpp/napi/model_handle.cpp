@@ -8,6 +8,7 @@
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
 #include "napi/model_config_convert.h"
+#include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "train/train_step.h"
@@ -72,6 +73,35 @@ struct ForwardResult {
   at::Tensor loss;
 };
 
+struct TrainStepOutcome {
+  train::TrainStepResult metrics;
+  optim::StepReport optimizer;
+};
+
+Napi::Value trainStepToJs(Napi::Env env, TrainStepOutcome& outcome) {
+  const train::TrainStepResult& result = outcome.metrics;
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("loss", result.loss);
+  object.Set("lmLoss", result.lmLoss);
+  object.Set("auxLoss", result.auxLoss);
+  object.Set("gradNorm", result.gradNorm);
+  object.Set("clipCoefficient", result.clipCoefficient);
+  object.Set("tokens", static_cast<double>(result.tokens));
+  Napi::Array layers = Napi::Array::New(env, result.moeLayerIndices.size());
+  Napi::Array load = Napi::Array::New(env, result.expertLoad.size());
+  for (uint32_t i = 0; i < result.moeLayerIndices.size(); ++i) {
+    layers.Set(i, static_cast<double>(result.moeLayerIndices[i]));
+    load.Set(i, numbers(env, result.expertLoad[i]));
+  }
+  object.Set("moeLayers", layers);
+  object.Set("expertLoad", load);
+  object.Set("optimizerSkipped", outcome.optimizer.skipped);
+  Napi::Array nonFinite = Napi::Array::New(env, outcome.optimizer.nonFiniteParameters.size());
+  for (uint32_t i = 0; i < nonFinite.Length(); ++i) nonFinite.Set(i, outcome.optimizer.nonFiniteParameters[i]);
+  object.Set("nonFiniteParameters", nonFinite);
+  return object;
+}
+
 }  // namespace
 
 Napi::Function ModelHandle::defineClass(Napi::Env env) {
@@ -79,6 +109,7 @@ Napi::Function ModelHandle::defineClass(Napi::Env env) {
                      {
                          InstanceMethod<&ModelHandle::forward>("forward"),
                          InstanceMethod<&ModelHandle::trainStep>("trainStep"),
+                         InstanceMethod<&ModelHandle::trainStepBatches>("trainStepBatches"),
                          InstanceMethod<&ModelHandle::namedTensors>("namedTensors"),
                          InstanceMethod<&ModelHandle::loadStateDict>("loadStateDict"),
                          InstanceMethod<&ModelHandle::setTraining>("setTraining"),
@@ -136,30 +167,57 @@ Napi::Value ModelHandle::trainStep(const Napi::CallbackInfo& info) {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
     train::TrainStepOptions options = readTrainOptions(argumentAt(info, 3));
-    return PromiseWorker<train::TrainStepResult>::start(
+    return PromiseWorker<TrainStepOutcome>::start(
         info.Env(), "moonlight:trainStep",
         [model, inputs, options]() {
           std::lock_guard<std::mutex> lock(model->mutex());
-          return train::runTrainStep(*model, inputs, options);
+          return TrainStepOutcome{train::runTrainStep(*model, inputs, options), {}};
         },
-        [](Napi::Env env, train::TrainStepResult& result) -> Napi::Value {
-          Napi::Object object = Napi::Object::New(env);
-          object.Set("loss", result.loss);
-          object.Set("lmLoss", result.lmLoss);
-          object.Set("auxLoss", result.auxLoss);
-          object.Set("gradNorm", result.gradNorm);
-          object.Set("clipCoefficient", result.clipCoefficient);
-          object.Set("tokens", static_cast<double>(result.tokens));
-          Napi::Array layers = Napi::Array::New(env, result.moeLayerIndices.size());
-          Napi::Array load = Napi::Array::New(env, result.expertLoad.size());
-          for (uint32_t i = 0; i < result.moeLayerIndices.size(); ++i) {
-            layers.Set(i, static_cast<double>(result.moeLayerIndices[i]));
-            load.Set(i, numbers(env, result.expertLoad[i]));
+        trainStepToJs);
+  });
+}
+
+// trainStepBatches([[inputIds, attentionMask|null, labels], ...], options, optimizer|null): one optimizer step
+// over accumulated micro-batches, the optimizer's update included, as one job off the JS thread.
+Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<models::CausalLM> model = live();
+    Napi::Value batchesValue = argumentAt(info, 0);
+    if (!batchesValue.IsArray()) fail(ErrorKind::Argument, "microBatches must be an array of [inputIds, attentionMask, labels]");
+    Napi::Array batches = batchesValue.As<Napi::Array>();
+    std::vector<models::ForwardInputs> microBatches;
+    for (uint32_t i = 0; i < batches.Length(); ++i) {
+      const std::string where = "microBatches[" + std::to_string(i) + "]";
+      Napi::Value entry = batches.Get(i);
+      if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 3) {
+        fail(ErrorKind::Argument, where + " must be [inputIds, attentionMask | null, labels]");
+      }
+      Napi::Array triple = entry.As<Napi::Array>();
+      models::ForwardInputs inputs;
+      inputs.inputIds = TensorHandle::unwrap(triple.Get(0u), (where + "[0] (inputIds)").c_str());
+      inputs.attentionMask = optionalTensor(triple.Get(1u), (where + "[1] (attentionMask)").c_str());
+      inputs.labels = TensorHandle::unwrap(triple.Get(2u), (where + "[2] (labels)").c_str());
+      microBatches.push_back(std::move(inputs));
+    }
+    train::TrainStepOptions options = readTrainOptions(argumentAt(info, 1));
+    Napi::Value optimizerValue = argumentAt(info, 2);
+    std::shared_ptr<optim::Optimizer> optimizer;
+    if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = unwrapOptimizer(optimizerValue, "optimizer");
+    return PromiseWorker<TrainStepOutcome>::start(
+        info.Env(), "moonlight:trainStepBatches",
+        [model, microBatches, options, optimizer]() mutable {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          optim::StepReport report;
+          if (optimizer) {
+            options.optimizerStep = [&](const models::CausalLM&) {
+              report = optimizer->step();
+              // The gradients are spent: dropping them now frees their memory until the next step.
+              optimizer->zeroGrad();
+            };
           }
-          object.Set("moeLayers", layers);
-          object.Set("expertLoad", load);
-          return object;
-        });
+          return TrainStepOutcome{train::runTrainStep(*model, microBatches, options), std::move(report)};
+        },
+        trainStepToJs);
   });
 }
 

@@ -22,6 +22,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
  private:
   Napi::Value forward(const Napi::CallbackInfo& info);
   Napi::Value trainStep(const Napi::CallbackInfo& info);
+  Napi::Value trainStepBatches(const Napi::CallbackInfo& info);
   Napi::Value namedTensors(const Napi::CallbackInfo& info);
   Napi::Value loadStateDict(const Napi::CallbackInfo& info);
   Napi::Value setTraining(const Napi::CallbackInfo& info);

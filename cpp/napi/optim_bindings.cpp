@@ -10,7 +10,9 @@
 #include "core/errors.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
+#include "napi/addon_state.h"
 #include "napi/error_bridge.h"
+#include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "optim/optimizer.h"
@@ -232,6 +234,8 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
     });
   }
 
+ const std::shared_ptr<optim::Optimizer>& optimizer() const { return optimizer_; }
+
  private:
   // step(grads?): grads is {parameterName: TensorHandle}; without it each parameter's .grad is used.
   Napi::Value step(const Napi::CallbackInfo& info) {
@@ -328,8 +332,20 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
 
 }  // namespace
 
+std::shared_ptr<optim::Optimizer> unwrapOptimizer(const Napi::Value& value, const char* argumentName) {
+  if (value.IsObject()) {
+    Napi::Object object = value.As<Napi::Object>();
+    if (object.InstanceOf(addonState(value.Env()).optimizerHandleConstructor.Value())) {
+      return OptimizerHandle::Unwrap(object)->optimizer();
+    }
+  }
+  fail(ErrorKind::Argument, std::string(argumentName) + " must be an optimizer (Muon or AdamW)");
+}
+
 void registerOptim(Napi::Env env, Napi::Object exports) {
-  exports.Set("OptimizerHandle", OptimizerHandle::defineClass(env));
+  Napi::Function constructor = OptimizerHandle::defineClass(env);
+  addonState(env).optimizerHandleConstructor = Napi::Persistent(constructor);
+  exports.Set("OptimizerHandle", constructor);
 }
 
 }  // namespace moonlight::napi

@@ -34,51 +34,72 @@ std::pair<double, double> clipGradients(const std::vector<at::Tensor>& grads, st
 
 TrainStepResult runTrainStep(const models::CausalLM& model, const models::ForwardInputs& inputs,
                              const TrainStepOptions& options) {
-  if (!inputs.labels.defined()) fail(ErrorKind::Argument, "a train step needs labels");
+  return runTrainStep(model, std::vector<models::ForwardInputs>{inputs}, options);
+}
+
+TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<models::ForwardInputs>& microBatches,
+                             const TrainStepOptions& options) {
+  if (microBatches.empty()) fail(ErrorKind::Argument, "a train step needs at least one micro-batch");
+  for (const models::ForwardInputs& inputs : microBatches) {
+    if (!inputs.labels.defined()) fail(ErrorKind::Argument, "a train step needs labels");
+  }
   if (options.precision == Precision::Bf16Mixed && model.dtype() != at::kFloat) {
     fail(ErrorKind::Argument, "precision 'bf16-mixed' keeps fp32 master weights: build the model with dtype 'float32'");
   }
   if (options.maxGradNorm && !(*options.maxGradNorm > 0)) fail(ErrorKind::Argument, "maxGradNorm must be positive");
   if (options.routerBiasUpdateRate < 0) fail(ErrorKind::Argument, "routerBiasUpdateRate must be >= 0");
+  const double auxLossAlpha =
+      options.auxLossAlpha.value_or(model.config().moe ? model.config().moe->auxLossAlpha : 0.0);
+  if (auxLossAlpha < 0) fail(ErrorKind::Argument, "auxLossAlpha must be >= 0");
 
   const auto params = model.parameters().storedTensors(/*trainableOnly=*/true);
   for (const auto& [name, tensor] : params) tensor.mutable_grad().reset();
 
-  models::ForwardInputs stepInputs = inputs;
-  stepInputs.collectMoeStats = true;
-  stepInputs.auxLossAlpha = options.auxLossAlpha.value_or(model.config().moe ? model.config().moe->auxLossAlpha : 0.0);
-  if (stepInputs.auxLossAlpha < 0) fail(ErrorKind::Argument, "auxLossAlpha must be >= 0");
-
   at::AutoGradMode gradMode(true);
-  models::ForwardOutputs outputs;
-  {
-    AutocastScope autocast(options.precision, model.device().type());
-    outputs = model.forward(stepInputs);
+  const double microBatchWeight = 1.0 / static_cast<double>(microBatches.size());
+  TrainStepResult result;
+  std::vector<at::Tensor> summedLoad;
+  std::vector<int64_t> moeLayerIndices;
+  for (const models::ForwardInputs& inputs : microBatches) {
+    models::ForwardInputs stepInputs = inputs;
+    stepInputs.collectMoeStats = true;
+    stepInputs.auxLossAlpha = auxLossAlpha;
+    models::ForwardOutputs outputs;
+    {
+      AutocastScope autocast(options.precision, model.device().type());
+      outputs = model.forward(stepInputs);
+    }
+    at::Tensor total = outputs.auxLoss.defined() ? outputs.loss + outputs.auxLoss : outputs.loss;
+    if (microBatches.size() > 1) total = total * microBatchWeight;
+    total.backward();
+
+    result.lmLoss += outputs.loss.item<double>() * microBatchWeight;
+    result.auxLoss += (outputs.auxLoss.defined() ? outputs.auxLoss.item<double>() : 0.0) * microBatchWeight;
+    result.tokens += inputs.labels.narrow(1, 1, inputs.labels.size(1) - 1).ne(-100).sum().item<int64_t>();
+    moeLayerIndices = outputs.moeLayerIndices;
+    summedLoad.resize(outputs.moeStats.size());
+    for (size_t i = 0; i < outputs.moeStats.size(); ++i) {
+      const at::Tensor load = outputs.moeStats[i].load.detach();
+      summedLoad[i] = summedLoad[i].defined() ? summedLoad[i] + load : load;
+    }
   }
-  at::Tensor total = outputs.auxLoss.defined() ? outputs.loss + outputs.auxLoss : outputs.loss;
-  total.backward();
 
   std::vector<at::Tensor> grads;
   for (const auto& [name, tensor] : params) {
     if (tensor.grad().defined()) grads.push_back(tensor.grad());
   }
-  TrainStepResult result;
   std::tie(result.gradNorm, result.clipCoefficient) = clipGradients(grads, options.maxGradNorm);
   if (options.optimizerStep) options.optimizerStep(model);
 
-  for (size_t i = 0; i < outputs.moeLayerIndices.size(); ++i) {
-    const int64_t layer = outputs.moeLayerIndices[i];
-    const at::Tensor& load = outputs.moeStats[i].load;
+  for (size_t i = 0; i < moeLayerIndices.size(); ++i) {
+    const int64_t layer = moeLayerIndices[i];
     if (options.routerBiasUpdateRate > 0) {
-      model.layers()[layer].moe()->router().updateCorrectionBias(load, options.routerBiasUpdateRate);
+      model.layers()[layer].moe()->router().updateCorrectionBias(summedLoad[i], options.routerBiasUpdateRate);
     }
     result.moeLayerIndices.push_back(layer);
-    result.expertLoad.push_back(toDoubles(load));
+    result.expertLoad.push_back(toDoubles(summedLoad[i]));
   }
-  result.lmLoss = outputs.loss.item<double>();
-  result.auxLoss = outputs.auxLoss.defined() ? outputs.auxLoss.item<double>() : 0.0;
   result.loss = result.lmLoss + result.auxLoss;
-  result.tokens = inputs.labels.narrow(1, 1, inputs.labels.size(1) - 1).ne(-100).sum().item<int64_t>();
   return result;
 }
 

@@ -36,4 +36,11 @@ struct TrainStepResult {
 TrainStepResult runTrainStep(const models::CausalLM& model, const models::ForwardInputs& inputs,
                              const TrainStepOptions& options);
 
+// Gradient accumulation: forward+backward of each micro-batch in turn with its loss scaled by 1/N, so the
+// summed gradients are those of the mean loss (the whole batch's loss when the micro-batches count the same
+// tokens, as packed sequences do); then one clip, one optimizer step and one routing-bias update from the
+// summed expert load. Reported losses are means over the micro-batches, tokens and expert load sums.
+TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<models::ForwardInputs>& microBatches,
+                             const TrainStepOptions& options);
+
 }  // namespace moonlight::train

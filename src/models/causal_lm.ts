@@ -9,7 +9,8 @@ import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
-import type { NativeModelHandle, NativeTensorKind } from './native';
+import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind } from './native';
+import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
 import { FromPretrainedOptions, loadPretrained, savePretrained, SavePretrainedOptions } from './pretrained';
 
@@ -64,6 +65,22 @@ export interface TrainStepMetrics {
   expertLoad: number[][];
 }
 
+/** Metrics of an accumulated step that also ran an optimizer. */
+export interface OptimizerStepMetrics extends TrainStepMetrics {
+  /** True when the optimizer skipped the update for non-finite gradients (nonFiniteGrads: 'skip'). */
+  optimizerSkipped: boolean;
+  /** The parameters whose gradients were NaN/Inf, when skipped. */
+  nonFiniteParameters: string[];
+}
+
+export interface MicroBatch {
+  inputIds: Tensor | number[][];
+  labels: Tensor | number[][];
+  attentionMask?: Tensor | number[][];
+}
+
+export type AccumulatedStepOptions = Omit<TrainStepOptions, 'labels' | 'attentionMask'>;
+
 export interface NamedParametersOptions {
   /** Give each expert stack as one [E, out, in] tensor (`…mlp.experts.gate_proj.weight`) instead of E views. */
   expertStacks?: boolean;
@@ -81,6 +98,15 @@ function tokenTensor(value: Tensor | number[][], argumentName: string): Tensor {
     if (!Number.isSafeInteger(id)) throw new ArgumentError(`${argumentName} element ${i} is ${String(id)}; expected an integer`);
   });
   return tensor(value, { dtype: 'int64' });
+}
+
+function checkStepNumbers(options: AccumulatedStepOptions): void {
+  for (const key of ['maxGradNorm', 'auxLossAlpha', 'routerBiasUpdateRate'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw new ArgumentError(`options.${key} must be a finite number, got ${String(value)}`);
+    }
+  }
 }
 
 export class CausalLM {
@@ -133,12 +159,7 @@ export class CausalLM {
     const ids = tokenTensor(inputIds, 'inputIds');
     const labels = tokenTensor(options.labels, 'labels');
     const mask = options.attentionMask === undefined ? null : tokenTensor(options.attentionMask, 'attentionMask');
-    for (const key of ['maxGradNorm', 'auxLossAlpha', 'routerBiasUpdateRate'] as const) {
-      const value = options[key];
-      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-        throw new ArgumentError(`options.${key} must be a finite number, got ${String(value)}`);
-      }
-    }
+    checkStepNumbers(options);
     return this.handle.trainStep(operandHandle(ids, 'inputIds'), mask && operandHandle(mask, 'attentionMask'),
       operandHandle(labels, 'labels'), {
         precision: options.precision,
@@ -146,6 +167,40 @@ export class CausalLM {
         auxLossAlpha: options.auxLossAlpha,
         routerBiasUpdateRate: options.routerBiasUpdateRate,
       });
+  }
+
+  /**
+   * One optimizer step over gradient-accumulated micro-batches, as a single native job off the JS thread:
+   * forward + backward of each micro-batch (loss scaled by 1/N), gradient norm and clipping of the summed
+   * raw gradients, `optimizer`'s update (then its zeroGrad), and one routing-bias update from the summed
+   * expert load. Without an optimizer the summed gradients stay on the parameters.
+   */
+  async trainStepAccumulated(
+    microBatches: MicroBatch[],
+    optimizer: Optimizer | null,
+    options: AccumulatedStepOptions = {},
+  ): Promise<OptimizerStepMetrics> {
+    if (!Array.isArray(microBatches) || microBatches.length === 0) {
+      throw new ArgumentError('microBatches must be a non-empty array of { inputIds, labels }');
+    }
+    checkStepNumbers(options);
+    const native = microBatches.map((batch, i): NativeMicroBatch => {
+      if (batch === null || typeof batch !== 'object' || batch.labels === undefined) {
+        throw new ArgumentError(`microBatches[${i}] needs inputIds and labels`);
+      }
+      const ids = tokenTensor(batch.inputIds, `microBatches[${i}].inputIds`);
+      const labels = tokenTensor(batch.labels, `microBatches[${i}].labels`);
+      const mask = batch.attentionMask === undefined ? null : tokenTensor(batch.attentionMask, `microBatches[${i}].attentionMask`);
+      return [operandHandle(ids, `microBatches[${i}].inputIds`), mask && operandHandle(mask, `microBatches[${i}].attentionMask`),
+        operandHandle(labels, `microBatches[${i}].labels`)];
+    });
+    const result = await this.handle.trainStepBatches(native, {
+      precision: options.precision,
+      maxGradNorm: options.maxGradNorm,
+      auxLossAlpha: options.auxLossAlpha,
+      routerBiasUpdateRate: options.routerBiasUpdateRate,
+    }, optimizer === null ? null : nativeOptimizerHandle(optimizer));
+    return result as OptimizerStepMetrics;
   }
 
   private named(kind: NativeTensorKind): Map<string, Tensor | null> {

@@ -7,6 +7,9 @@ export type {
   Precision,
   TrainStepMetrics,
   TrainStepOptions,
+  AccumulatedStepOptions,
+  MicroBatch,
+  OptimizerStepMetrics,
 } from './causal_lm';
 export { MODEL_TYPES, parseModelConfig } from './config';
 export type { MlaConfig, ModelConfig, ModelType, MoeConfig, RopeConfig, RopeType } from './config';

@@ -2,6 +2,7 @@
 import type { TrainStepMetrics } from './causal_lm';
 import type { NativeTensorHandle } from '../native';
 import type { ModelConfig } from './config';
+import type { NativeOptimizerHandle } from '../optim/optimizer';
 
 type H = NativeTensorHandle;
 
@@ -24,11 +25,19 @@ export interface NativeTrainStepOptions {
 // The native step returns exactly the metrics the TS API documents.
 export type NativeTrainStepMetrics = TrainStepMetrics;
 
+/** [inputIds, attentionMask | null, labels] of one micro-batch. */
+export type NativeMicroBatch = [H, H | null, H];
+
 export type NativeTensorKind = 'parameters' | 'state' | 'gradients' | 'stacks';
 
 export interface NativeModelHandle {
   forward(inputIds: H, attentionMask: H | null, labels: H | null): Promise<{ logits: H; loss: H | null }>;
   trainStep(inputIds: H, attentionMask: H | null, labels: H, options: NativeTrainStepOptions): Promise<NativeTrainStepMetrics>;
+  trainStepBatches(
+    microBatches: NativeMicroBatch[],
+    options: NativeTrainStepOptions,
+    optimizer: NativeOptimizerHandle | null,
+  ): Promise<NativeTrainStepMetrics>;
   namedTensors(kind: NativeTensorKind): Array<[string, H | null]>;
   loadStateDict(entries: Array<[string, H]>, strict: boolean): void;
   setTraining(training: boolean): void;

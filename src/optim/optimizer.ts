@@ -90,6 +90,17 @@ function namedHandles(values: Record<string, Tensor> | undefined, where: string)
   return Object.fromEntries(Object.entries(values).map(([name, t]) => [name, operandHandle(t, `${where}['${name}']`)]));
 }
 
+// The native handle of each optimizer, for native jobs that run its step themselves (CausalLM's accumulated
+// train step); kept out of the public class so users cannot reach it.
+const nativeHandles = new WeakMap<Optimizer, NativeOptimizerHandle>();
+
+/** The native handle behind an optimizer (internal). */
+export function nativeOptimizerHandle(optimizer: Optimizer): NativeOptimizerHandle {
+  const handle = nativeHandles.get(optimizer);
+  if (handle === undefined) throw new ArgumentError('optimizer must be a Muon or AdamW instance');
+  return handle;
+}
+
 export abstract class Optimizer {
   readonly #handle: NativeOptimizerHandle;
 
@@ -102,6 +113,7 @@ export abstract class Optimizer {
       args.routing,
       args.nonFiniteGrads === undefined ? {} : { nonFiniteGrads: args.nonFiniteGrads },
     );
+    nativeHandles.set(this, this.#handle);
   }
 
   /**
