@@ -5,12 +5,14 @@ import { hideBin } from 'yargs/helpers';
 import { MoonlightError } from '../errors';
 import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
+import { trainCommand } from './commands/train';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('moonlight')
     .command(infoCommand)
     .command(inspectCommand)
+    .command(trainCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
@@ -18,10 +20,10 @@ export async function main(argv: string[]): Promise<void> {
     .alias('h', 'help')
     .alias('v', 'version')
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .fail((message, error, cli) => {
+    .fail((message, error) => {
       if (error) throw error;
-      cli.showHelp();
-      console.error(`\n${message}`);
+      // One line, as for every other error: the flags are in --help.
+      console.error(`moonlight: ${message} (see moonlight --help, or moonlight <command> --help)`);
       process.exit(1);
     })
     .parseAsync();

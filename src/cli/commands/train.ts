@@ -1,0 +1,206 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Argv, CommandModule } from 'yargs';
+import { ArgumentError } from '../../errors';
+import { attachProgress, formatDuration } from '../../train/progress';
+import { isModelPreset, MODEL_PRESETS } from '../../train/model_presets';
+import { Trainer } from '../../train/trainer';
+import type { TrainerOptions } from '../../train/trainer_options';
+import { writeRunPlots } from '../../plot/run_plots';
+
+interface TrainArgs {
+  model: string;
+  optimizer: 'muon' | 'adamw';
+  dataset: string[];
+  tokenizer: string;
+  text_field: string;
+  hidden_size?: number;
+  num_layers?: number;
+  intermediate_size?: number;
+  num_heads?: number;
+  lr: number;
+  wd: number;
+  schedule: 'cosine' | 'wsd' | 'constant';
+  warmup?: number;
+  min_lr?: number;
+  steps?: number;
+  max_tokens?: number;
+  epochs?: number;
+  batch_size: number;
+  seq_len: number;
+  grad_accum: number;
+  clip?: number;
+  precision: 'fp32' | 'bf16-mixed';
+  seed: number;
+  eval_every: number;
+  val_fraction?: number;
+  eval_batches: number;
+  save_every: number;
+  keep_last: number;
+  out?: string;
+  resume?: string;
+  cache_dir?: string;
+  plot: boolean;
+  log_every?: number;
+}
+
+const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'] as const;
+
+function builder(y: Argv): Argv<TrainArgs> {
+  return y
+    .option('model', {
+      type: 'string', default: 'moonlight-tiny',
+      describe: `${MODEL_PRESETS.join(' | ')} (fresh weights sized by the size flags), a config.json (fresh weights) or a Hugging Face model folder (its weights)`,
+    })
+    .option('optimizer', { choices: ['muon', 'adamw'] as const, default: 'muon' as const, describe: 'Muon (matrices; its AdamW for the rest) or AdamW for everything' })
+    .option('dataset', {
+      type: 'string', array: true, default: ['moby-dick'],
+      describe: "'moby-dick' (embedded), 'openwebtext-100k' (from the local Hugging Face cache), or text / .jsonl / .parquet files or folders",
+    })
+    .option('tokenizer', { type: 'string', default: 'byte', describe: "'byte', 'gpt2', 'cl100k_base', …, or a tiktoken.model / tokenizer.json file or folder" })
+    .option('text_field', { type: 'string', default: 'text', describe: 'JSONL field / parquet column holding the text' })
+    .option('hidden_size', { type: 'number', describe: 'Model width of a preset (qwen/llama/moonlight: 1024, moonlight-tiny: 128)' })
+    .option('num_layers', { type: 'number', describe: 'Layers of a preset (12; moonlight-tiny: 4)' })
+    .option('intermediate_size', { type: 'number', describe: 'Dense MLP width of a preset (qwen: 4864 as toy_train)' })
+    .option('num_heads', { type: 'number', describe: 'Attention heads of a preset (16; moonlight-tiny: 4)' })
+    .option('lr', { type: 'number', default: 1e-3, describe: 'Peak learning rate' })
+    .option('wd', { type: 'number', default: 0.1, describe: 'Decoupled weight decay (really applied, unlike toy_train.py)' })
+    .option('schedule', { choices: ['cosine', 'wsd', 'constant'] as const, default: 'cosine' as const, describe: 'LR schedule: cosine with linear warmup (to --min_lr), warmup-stable-decay, or constant' })
+    .option('warmup', { type: 'number', describe: 'Warmup steps (default 100 as toy_train, or a tenth of a shorter run)' })
+    .option('min_lr', { type: 'number', describe: 'Final lr (cosine default 0; wsd default lr/10)' })
+    .option('steps', { type: 'number', describe: 'Optimizer steps (default: one epoch, or what --max_tokens / --epochs give)' })
+    .option('max_tokens', { type: 'number', describe: 'Stop after this many training tokens' })
+    .option('epochs', { type: 'number', describe: 'Passes over the training split (default 1 when no --steps / --max_tokens)' })
+    .option('batch_size', { type: 'number', default: 16, describe: 'Sequences per micro-batch' })
+    .option('seq_len', { type: 'number', default: 256, describe: 'Tokens per sequence (toy_train: 512)' })
+    .option('grad_accum', { type: 'number', default: 1, describe: 'Micro-batches per optimizer step' })
+    .option('clip', { type: 'number', describe: 'Clip the global gradient norm (raw gradients, before Muon); default none' })
+    .option('precision', { choices: ['fp32', 'bf16-mixed'] as const, default: 'fp32' as const, describe: 'fp32, or bf16 autocast over fp32 master weights' })
+    .option('seed', { type: 'number', default: 0, describe: 'Seed of the weights and the data order' })
+    .option('eval_every', { type: 'number', default: 50, describe: 'Evaluate on the validation split every N steps and at the end (0: never)' })
+    .option('val_fraction', { type: 'number', describe: 'Fraction of sequences held out for validation (default 0.05 when evaluating)' })
+    .option('eval_batches', { type: 'number', default: 20, describe: 'At most this many validation batches per evaluation' })
+    .option('save_every', { type: 'number', default: 0, describe: 'Checkpoint every N steps (always at the end; 0: only at the end)' })
+    .option('keep_last', { type: 'number', default: 3, describe: 'Keep only the newest N checkpoints' })
+    .option('out', { type: 'string', describe: 'Run folder (default runs/<model>_<optimizer>_lr<lr>)' })
+    .option('resume', { type: 'string', describe: 'Continue from the newest checkpoint of this run folder (or this checkpoint folder)' })
+    .option('cache_dir', { type: 'string', describe: 'Token cache folder (default $MOONLIGHT_CACHE_DIR or ~/.cache/moonlight-torch/tokens)' })
+    .option('plot', { type: 'boolean', default: true, describe: 'Write loss plots and report.html into the run folder at the end' })
+    .option('log_every', { type: 'number', describe: 'Without a TTY: a log line every N steps (default ~20 lines per run)' })
+    .example('$0 train', 'a small Moonlight-style MoE with Muon on the embedded Moby-Dick corpus')
+    .example('$0 train --model qwen --optimizer muon --hidden_size 128 --num_layers 2 --steps 200', "toy_train.py's model, narrow")
+    .example('$0 train --resume runs/moonlight-tiny_muon_lr0.001', 'continue a run from its newest checkpoint') as unknown as Argv<TrainArgs>;
+}
+
+/** Flag values the Trainer cannot check (they are CLI-only combinations). */
+function checkFlags(args: TrainArgs): void {
+  if (!isModelPreset(args.model)) {
+    const given = sizeFlags.filter((flag) => args[flag] !== undefined);
+    if (given.length > 0) {
+      throw new ArgumentError(
+        `--${given.join(', --')} size a model preset, but --model ${args.model} is a config or folder that fixes the size: drop them or pick a preset (${MODEL_PRESETS.join(', ')})`,
+      );
+    }
+  }
+  if (args.eval_every > 0 && args.val_fraction === 0) {
+    throw new ArgumentError('--eval_every needs a validation split but --val_fraction is 0: set --eval_every 0 or --val_fraction above 0');
+  }
+  if (args.out !== undefined && args.resume !== undefined && path.resolve(args.out) !== path.resolve(args.resume) &&
+      !path.resolve(args.resume).startsWith(path.resolve(args.out) + path.sep)) {
+    throw new ArgumentError(`--out ${args.out} and --resume ${args.resume} name different runs: give only --resume to continue that run`);
+  }
+  for (const flag of ['batch_size', 'seq_len', 'grad_accum', 'steps', 'eval_every', 'save_every', 'keep_last', 'warmup'] as const) {
+    const value = args[flag];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new ArgumentError(`--${flag} is ${String(value)}; expected a whole number`);
+    }
+  }
+}
+
+function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
+  const runDir = args.out ?? (args.resume !== undefined && fs.existsSync(path.join(args.resume, 'run.json')) ? args.resume : undefined);
+  return {
+    model: args.model,
+    modelSize: { hiddenSize: args.hidden_size, numLayers: args.num_layers, intermediateSize: args.intermediate_size, numHeads: args.num_heads },
+    tokenizer: args.tokenizer,
+    dataset: args.dataset.length === 1 ? args.dataset[0] : args.dataset,
+    textField: args.text_field,
+    cacheDir: args.cache_dir,
+    optimizer: args.optimizer,
+    lr: args.lr,
+    weightDecay: args.wd,
+    schedule: args.schedule,
+    warmupSteps: args.warmup,
+    minLr: args.min_lr,
+    batchSize: args.batch_size,
+    seqLen: args.seq_len,
+    gradAccum: args.grad_accum,
+    maxGradNorm: args.clip ?? null,
+    precision: args.precision,
+    seed: args.seed,
+    maxSteps: args.steps,
+    maxTokens: args.max_tokens,
+    epochs: args.epochs,
+    evalEvery: args.eval_every,
+    validationFraction: args.val_fraction,
+    evalBatches: args.eval_batches,
+    saveEvery: args.save_every,
+    keepLast: args.keep_last,
+    outDir: runDir,
+    resume: args.resume ?? false,
+    signal,
+  };
+}
+
+/** `moonlight train`: Moonlight's examples/toy_train.py as a command, on any of our models and data. */
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'Train a model (default: a small Moonlight-style MoE with Muon on the embedded corpus)',
+  builder,
+  handler: async (args) => {
+    checkFlags(args);
+    const abort = new AbortController();
+    let interrupts = 0;
+    const onSignal = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
+        abort.abort();
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const trainer = new Trainer(trainerOptions(args, abort.signal));
+    const detach = attachProgress(trainer, { logEvery: args.log_every });
+    try {
+      await trainer.setup();
+      const model = trainer.model;
+      process.stdout.write(
+        `model ${model.config.modelType} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
+          `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated), optimizer ${args.optimizer}, ` +
+          `tokenizer ${trainer.tokenizer.name}, ${trainer.dataset.numTokens.toLocaleString('en-US')} tokens, ${trainer.totalSteps} steps\n` +
+          `run folder: ${trainer.runDir}\n`,
+      );
+      const result = await trainer.fit();
+      detach();
+      const lines = [
+        `${result.status === 'completed' ? 'finished' : 'stopped'} at step ${result.steps}/${result.totalSteps} in ${formatDuration(result.elapsedSeconds)}: ` +
+          `loss ${result.finalLoss?.toFixed(4) ?? '-'}${result.valLoss === null ? '' : `, val loss ${result.valLoss.toFixed(4)}`}`,
+        `checkpoint: ${result.checkpoint ?? '(none)'}`,
+        `metrics: ${path.join(result.runDir, 'metrics.jsonl')}`,
+      ];
+      if (args.plot) {
+        const written = await writeRunPlots(result.runDir);
+        for (const file of written) lines.push(`${file.endsWith('.html') ? 'report' : 'plot'}: ${file}`);
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      detach();
+      trainer.dispose();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

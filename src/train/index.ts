@@ -1,0 +1,7 @@
+export { Trainer } from './trainer';
+export type { EvaluationResult, FitResult, PrepareEvent, StepEvent } from './trainer';
+export type { ModelSizeOptions, ScheduleName, TrainerOptions } from './trainer_options';
+export { MODEL_PRESETS, presetConfig } from './model_presets';
+export type { ModelPreset, ModelPresetOptions } from './model_presets';
+export type { EvalMetricRecord, MetricRecord, TrainMetricRecord } from './run_folder';
+export { trainingFlopsPerToken } from './flops';
