@@ -5,12 +5,14 @@ import { hideBin } from 'yargs/helpers';
 import { MoonlightError } from '../errors';
 import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
+import { plotCommand } from './commands/plot';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('moonlight')
     .command(infoCommand)
     .command(inspectCommand)
+    .command(plotCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
