@@ -184,7 +184,7 @@ describe('renderLossChart', () => {
     const [points] = strokedPaths(svg, runColor(0)).filter((p) => p.length > 20);
     // Equal FLOPs ratios are equal pixel distances: steps 10→20 and 40→80 both double the FLOPs.
     expect(points[19][0] - points[9][0]).toBeCloseTo(points[79][0] - points[39][0], 0);
-    expect(svg).toMatch(/>\d+(\.\d+)?[TG]</);
+    expect(svg).toMatch(/>\d+(\.\d+)?[TGP]</);
     expect(svg).not.toMatch(/>\d{1,3}(,\d{3}){3,}</);
   });
 
@@ -233,6 +233,7 @@ describe('renderLossChart', () => {
     expect(formatAxisNumber(1.5e6)).toBe('1.5M');
     expect(formatAxisNumber(3.2e12)).toBe('3.2T');
     expect(formatAxisNumber(1e21)).toBe('1e21');
+    expect(formatAxisNumber(4e15)).toBe('4P');
     expect(formatAxisNumber(2e-4)).toBe('2e-4');
     expect(formatAxisNumber(4.25)).toBe('4.25');
   });

@@ -41,7 +41,7 @@ const xAxisNames: Record<LossXAxis, string> = {
 const stepMetricNames: Record<StepMetric, { title: string; axis: string }> = {
   lr: { title: 'Learning rate vs step', axis: 'learning rate' },
   tokensPerSecond: { title: 'Throughput vs step', axis: 'tokens per second' },
-  gradNorm: { title: 'Gradient norm vs step', axis: 'gradient norm (L2, before clipping)' },
+  gradNorm: { title: 'Gradient norm vs step', axis: 'gradient norm (L2)' },
 };
 
 const lossAxisName = 'loss (nats per token)';
@@ -128,15 +128,15 @@ export function hasStepMetric(runs: readonly PlotRun[], metric: StepMetric): boo
 }
 
 /**
- * Short axis labels: 1.5M, 3.2G, 1e21 rather than 1,500,000. Kept as JavaScript source (the body of a
+ * Short axis labels: 1.5M, 3.2G, 4P, 1e21 rather than 1,500,000. Kept as JavaScript source (the body of a
  * function of `value`) because the HTML report runs it in the browser: report.ts inlines this text, and
  * Node compiles the very same text below, so the SVG/PNG and the report label axes alike.
  */
 export const formatAxisNumberSource = `
   var magnitude = Math.abs(value);
   if (magnitude === 0) return '0';
-  if (magnitude >= 1e15 || magnitude < 1e-3) return Number(value.toPrecision(3)).toExponential().replace('e+', 'e');
-  var units = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  if (magnitude >= 1e21 || magnitude < 1e-3) return Number(value.toPrecision(3)).toExponential().replace('e+', 'e');
+  var units = [[1e18, 'E'], [1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
   for (var i = 0; i < units.length; i++) {
     if (magnitude >= units[i][0]) return Number((value / units[i][0]).toPrecision(3)) + units[i][1];
   }
@@ -169,7 +169,8 @@ function baseOption(title: string, parts: Pick<EChartsOption, 'xAxis' | 'yAxis' 
     textStyle: { fontFamily: 'Liberation Sans, Arial, Helvetica, DejaVu Sans, sans-serif' },
     title: { text: title, left: 'center', top: 8, textStyle: { fontSize: 16 } },
     legend: { type: 'scroll', bottom: 8, left: 'center' },
-    tooltip: { trigger: 'axis' },
+    // confine: a tooltip near the chart's edge stays inside it rather than running off the page.
+    tooltip: { trigger: 'axis', confine: true },
     grid: { left: 80, right: 40, top: 50, bottom: 90 },
     ...parts,
   };

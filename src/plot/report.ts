@@ -65,6 +65,8 @@ export function reportHtml(runs: readonly PlotRun[], options: ReportOptions = {}
   th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; white-space: nowrap; }
   th { background: #f0f0f0; }
   td.text, th.text { text-align: left; }
+  td.name { white-space: normal; min-width: 160px; max-width: 360px; overflow-wrap: anywhere; }
+  .table-scroll { overflow-x: auto; }
   .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
   .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
   .chart { height: 420px; background: #fff; border: 1px solid #e3e3e3; border-radius: 4px; }
@@ -119,11 +121,11 @@ function summaryTable(runs: readonly PlotRun[]): string {
   const rows = runs.map((run, index) => {
     const summary = summarizeRun(run);
     const nameCell =
-      `<td class="text" title="${escapeHtml(summary.folder)}"><span class="swatch" style="background:${runColor(index)}"></span>` +
+      `<td class="text name" title="${escapeHtml(summary.folder)}"><span class="swatch" style="background:${runColor(index)}"></span>` +
       `${escapeHtml(labels[index])}</td>`;
     return `<tr>${nameCell}${columns.map((c) => `<td${c.text ? ' class="text"' : ''}>${escapeHtml(c.cell(summary))}</td>`).join('')}</tr>`;
   });
-  return `<table id="runs">\n<thead>${header}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+  return `<div class="table-scroll"><table id="runs">\n<thead>${header}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table></div>`;
 }
 
 function optionalNumber(value: number | undefined): string {
@@ -173,6 +175,10 @@ function startupScript(): string {
     [entry.option.xAxis, entry.option.yAxis].forEach(function (axis) {
       axis.axisLabel = Object.assign({}, axis.axisLabel, { formatter: formatAxisNumber });
     });
+    // Tooltips: five significant digits, not the float's seventeen.
+    entry.option.tooltip.valueFormatter = function (value) {
+      return typeof value === 'number' ? String(Number(value.toPrecision(5))) : String(value);
+    };
     // The report can be zoomed with the mouse wheel / drag on the x axis.
     entry.option.dataZoom = [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }];
     chart.on('finished', function onFinished() {
