@@ -6,6 +6,7 @@ import { MoonlightError } from '../errors';
 import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
 import { trainCommand } from './commands/train';
+import { plotCommand } from './commands/plot';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(infoCommand)
     .command(inspectCommand)
     .command(trainCommand)
+    .command(plotCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
