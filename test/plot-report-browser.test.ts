@@ -6,7 +6,7 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { chromium, Browser } from 'playwright-core';
 import { readRun, writeReport } from '../src/plot';
-import { runColor } from '../src/plot/chart-options';
+import { runColor } from '../src/plot/chart_options';
 import { countInkPixels, decodePng, hasPngSignature } from './helpers/png';
 import { tempDir, writeFakeRun } from './helpers/run-folders';
 

@@ -17,7 +17,7 @@ import {
   svgToPng,
   writeReport,
 } from '../src/plot';
-import { runColor } from '../src/plot/chart-options';
+import { runColor } from '../src/plot/chart_options';
 import { countColorPixels, countInkPixels, decodePng, hasPngSignature } from './helpers/png';
 import { tempDir, trainLoss, writeFakeRun } from './helpers/run-folders';
 

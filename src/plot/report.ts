@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EChartsOption } from 'echarts';
 import { ArgumentError } from '../errors';
-import { writeFileAtomically } from './atomic-write';
-import { formatAxisNumber, formatAxisNumberSource, hasStepMetric, lossChartOption, lossXAxes, runColor, runLabels, StepMetric, stepMetricChartOption } from './chart-options';
-import type { PlotRun } from './run-folder';
-import { formatDuration, RunSummary, summarizeRun } from './run-summary';
+import { writeFileAtomically } from './atomic_write';
+import { formatAxisNumber, formatAxisNumberSource, hasStepMetric, lossChartOption, lossXAxes, runColor, runLabels, StepMetric, stepMetricChartOption } from './chart_options';
+import type { PlotRun } from './run_folder';
+import { formatDuration, RunSummary, summarizeRun } from './run_summary';
 
 export interface ReportOptions {
   /** Page title; default "moonlight training report". */

@@ -1,13 +1,6 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import type { CommandModule } from 'yargs';
-import { ArgumentError } from '../../errors';
-import { writeFileAtomically } from '../../plot/atomic-write';
-import { LossXAxis, lossXAxes } from '../../plot/chart-options';
-import { renderLossChart } from '../../plot/loss-chart';
-import { svgToPng } from '../../plot/png';
-import { reportHtml } from '../../plot/report';
-import { readRun } from '../../plot/run-folder';
+import { LossXAxis, lossXAxes } from '../../plot/chart_options';
+import { defaultPlotFolderName, writeRunPlots } from '../../plot/run_plots';
 
 interface PlotArgs {
   runs: string[];
@@ -19,9 +12,6 @@ interface PlotArgs {
   width: number;
   height: number;
 }
-
-/** The folder the outputs go to when --out is not given: plots/ inside the first run folder. */
-export const defaultPlotFolderName = 'plots';
 
 /**
  * `moonlight plot RUN...`: loss charts (SVG/PNG) and an HTML report for one or more run folders.
@@ -51,29 +41,9 @@ export const plotCommand: CommandModule<object, PlotArgs> = {
       .example('moonlight plot runs/muon runs/adamw --out plots/', 'Compare two runs: charts and report.html in plots/')
       .example('moonlight plot runs/muon --x flops --format png --no-report', 'Only loss-vs-flops.png, in runs/muon/plots/'),
   handler: (args) => {
-    for (const file of writePlots(args)) console.log(file);
+    const written = writeRunPlots(args.runs, {
+      out: args.out, x: args.x, format: args.format, report: args.report, smoothing: args.smoothing, width: args.width, height: args.height,
+    });
+    for (const file of written) console.log(file);
   },
 };
-
-/** Renders everything, then writes it; returns the paths written. */
-function writePlots(args: PlotArgs): string[] {
-  if (!Number.isFinite(args.smoothing) || args.smoothing < 0) {
-    throw new ArgumentError(`--smoothing must be a non-negative number of steps, got ${args.smoothing}`);
-  }
-  const runs = args.runs.map((folder) => readRun(folder));
-  const outFolder = path.resolve(args.out ?? path.join(runs[0].folder, defaultPlotFolderName));
-  if (fs.existsSync(outFolder) && !fs.statSync(outFolder).isDirectory()) {
-    throw new ArgumentError(`--out ${outFolder}: is a file; pass a folder (it is created if missing)`);
-  }
-  const outputs: Array<{ file: string; contents: string | Buffer }> = [];
-  for (const x of args.x === 'all' ? lossXAxes : [args.x]) {
-    const svg = renderLossChart(runs, { x, smoothing: args.smoothing, width: args.width, height: args.height });
-    const base = path.join(outFolder, `loss-vs-${x}`);
-    if (args.format !== 'png') outputs.push({ file: `${base}.svg`, contents: svg });
-    if (args.format !== 'svg') outputs.push({ file: `${base}.png`, contents: svgToPng(svg) });
-  }
-  if (args.report) outputs.push({ file: path.join(outFolder, 'report.html'), contents: reportHtml(runs, { smoothing: args.smoothing }) });
-  fs.mkdirSync(outFolder, { recursive: true });
-  for (const output of outputs) writeFileAtomically(output.file, output.contents);
-  return outputs.map((output) => output.file);
-}

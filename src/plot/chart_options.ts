@@ -5,7 +5,7 @@
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { ArgumentError } from '../errors';
-import type { EvalPoint, PlotRun, TrainPoint } from './run-folder';
+import type { EvalPoint, PlotRun, TrainPoint } from './run_folder';
 import { exponentialMovingAverage, thinPoints } from './smoothing';
 
 /** What the loss is plotted against. */

@@ -1,5 +1,5 @@
 /** One row of facts per run, from run.json and the last logged metrics: what the report's table shows. */
-import type { PlotRun } from './run-folder';
+import type { PlotRun } from './run_folder';
 
 export interface RunSummary {
   name: string;

@@ -2,8 +2,8 @@
 import * as echarts from 'echarts';
 import type { EChartsOption } from 'echarts';
 import { ArgumentError } from '../errors';
-import { formatAxisNumber, lossChartOption, LossChartOptions, stepMetricChartOption, StepMetric, withAxisFormatters } from './chart-options';
-import type { PlotRun } from './run-folder';
+import { formatAxisNumber, lossChartOption, LossChartOptions, stepMetricChartOption, StepMetric, withAxisFormatters } from './chart_options';
+import type { PlotRun } from './run_folder';
 
 export interface ChartSize {
   /** SVG width in pixels; default 960. */
