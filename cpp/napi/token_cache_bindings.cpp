@@ -46,7 +46,13 @@ std::vector<int64_t> toStarts(const Napi::Value& value, const char* argumentName
              std::string(argumentName) + " must be an array, Int32Array, Uint32Array, Float64Array or BigInt64Array");
     }
   }
-  return toInt64List(value, argumentName);
+  if (!value.IsArray()) fail(ErrorKind::Argument, std::string(argumentName) + " must be an array of integers");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<int64_t> result(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    result[i] = toInt64(array.Get(i), (std::string(argumentName) + "[" + std::to_string(i) + "]").c_str());
+  }
+  return result;
 }
 
 class TokenCacheHandle : public Napi::ObjectWrap<TokenCacheHandle> {
