@@ -13,6 +13,7 @@ import { LibtorchError, nativeErrorClasses } from './errors';
 import type { NativeIoAddon } from './io/safetensors';
 import type { NativeOptimAddon } from './optim/optimizer';
 import type { NativeModelsAddon } from './models/native';
+import type { NativeDataAddon } from './data/token_cache';
 
 export interface TensorMeta {
   shape: number[];
@@ -50,7 +51,7 @@ type H = NativeTensorHandle;
  * each declared beside the TS code that uses it and listed in `extends` here.
  */
 export interface NativeAddon
-  extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon {}
+  extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

@@ -45,6 +45,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerIo(env, exports);
   registerOptim(env, exports);
   registerModels(env, exports);
+  registerData(env, exports);
   return exports;
 }
 

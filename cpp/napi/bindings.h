@@ -11,5 +11,6 @@ void registerAsyncTensorWork(Napi::Env env, Napi::Object exports);
 void registerIo(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerModels(Napi::Env env, Napi::Object exports);
+void registerData(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi
