@@ -57,6 +57,9 @@ export type {
 } from './io/safetensors';
 export * from './optim';
 export * from './models';
+export * from './data';
+export * from './train';
+export * from './plot';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

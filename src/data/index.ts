@@ -1,5 +1,6 @@
 /** Datasets: text sources, the token cache, packed training sequences, sampling, dataset names. */
-export type { Tokenizer } from './tokenizer_types';
+export type { TokenEncoder } from './tokenizer_types';
+export * from './tokenizer';
 export {
   DEFAULT_TEXT_FIELD,
   SUPPORTED_EXTENSIONS,

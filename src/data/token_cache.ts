@@ -23,7 +23,7 @@ import { native } from '../native';
 import type { NativeTensorHandle } from '../native';
 import { Tensor } from '../tensor/tensor';
 import { DEFAULT_TEXT_FIELD, listSourceFiles, readDocuments, type DocumentSource, type SourceFile } from './text_sources';
-import type { Tokenizer } from './tokenizer_types';
+import type { TokenEncoder } from './tokenizer_types';
 
 /** Bumped whenever the layout of `.tokens` / `.json` changes: old caches then get new keys. */
 export const TOKEN_CACHE_FORMAT_VERSION = 1;
@@ -47,7 +47,7 @@ export interface TokenCacheSidecar {
 export type TokenizeProgress = (documents: number, tokens: number, bytesRead: number, totalBytes: number) => void;
 
 export interface PrepareTokenCacheOptions {
-  tokenizer: Tokenizer;
+  tokenizer: TokenEncoder;
   /** Default: $MOONLIGHT_CACHE_DIR, else ~/.cache/moonlight-torch/tokens. */
   cacheDir?: string;
   /** JSONL field / parquet column holding the text. Default 'text'. */
@@ -93,9 +93,9 @@ export function bytesPerToken(dtype: TokenDType): number {
   return dtype === 'uint16' ? 2 : 4;
 }
 
-function checkTokenizer(tokenizer: Tokenizer): void {
+function checkTokenizer(tokenizer: TokenEncoder): void {
   if (typeof tokenizer !== 'object' || tokenizer === null || typeof tokenizer.encode !== 'function') {
-    throw new ArgumentError('tokenizer must be a Tokenizer (name, vocabSize, eosTokenId, fingerprint, encode, decode)');
+    throw new ArgumentError('tokenizer must be a TokenEncoder (name, vocabSize, eosTokenId, fingerprint, encode, decode)');
   }
   const { vocabSize, eosTokenId, fingerprint } = tokenizer;
   if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > 2 ** 32) {
@@ -109,7 +109,7 @@ function checkTokenizer(tokenizer: Tokenizer): void {
   }
 }
 
-export function tokenCacheKey(files: readonly SourceFile[], textField: string, tokenizer: Tokenizer): string {
+export function tokenCacheKey(files: readonly SourceFile[], textField: string, tokenizer: TokenEncoder): string {
   const identity = {
     formatVersion: TOKEN_CACHE_FORMAT_VERSION,
     sources: files.map(({ path: file, sizeBytes, mtimeMs }) => ({ path: file, sizeBytes, mtimeMs })),

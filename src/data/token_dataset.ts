@@ -15,7 +15,7 @@ import { tensor } from '../tensor/factories';
 import { seededPermutation } from './shuffle';
 import type { DocumentSource } from './text_sources';
 import { prepareTokenCache, TokenCache, type TokenizeProgress } from './token_cache';
-import type { Tokenizer } from './tokenizer_types';
+import type { TokenEncoder } from './tokenizer_types';
 
 export type Split = 'train' | 'validation';
 
@@ -27,7 +27,7 @@ export interface TokenDatasetLayout {
 }
 
 export interface PrepareDatasetOptions extends TokenDatasetLayout {
-  tokenizer: Tokenizer;
+  tokenizer: TokenEncoder;
   /** Where token caches live. Default: $MOONLIGHT_CACHE_DIR, else ~/.cache/moonlight-torch/tokens. */
   cacheDir?: string;
   /** JSONL field / parquet column holding the text. Default 'text'. */

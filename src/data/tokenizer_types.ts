@@ -3,7 +3,7 @@
  * tokenizers in src/data/tokenizer/ implement it). Kept as a bare type so both sides can import it without
  * importing each other.
  */
-export interface Tokenizer {
+export interface TokenEncoder {
   /** 'byte', an encoding name ('gpt2', …) or the file it was loaded from: for messages and cache sidecars. */
   readonly name: string;
   /** Every id encode produces is < vocabSize (special tokens included); decides uint16 vs uint32 caches. */

@@ -6,6 +6,7 @@
  */
 import type { CausalLM } from '../models/causal_lm';
 import type { Tokenizer } from '../data/tokenizer';
+import type { TokenDataset } from '../data/token_dataset';
 import type { ResolvedTrainerOptions } from './trainer_options';
 
 export interface RunIdentity {
@@ -16,9 +17,11 @@ export interface RunIdentity {
   gradAccum: number;
   optimizer: string;
   seed: number;
+  /** Tokens in the packed dataset: the saved data position only means something in the same data. */
+  datasetTokens: number;
 }
 
-export function runIdentity(options: ResolvedTrainerOptions, model: CausalLM, tokenizer: Tokenizer): RunIdentity {
+export function runIdentity(options: ResolvedTrainerOptions, model: CausalLM, tokenizer: Tokenizer, dataset: TokenDataset): RunIdentity {
   return {
     modelConfig: JSON.parse(JSON.stringify(model.config.hf)) as Record<string, unknown>,
     tokenizer: { name: tokenizer.name, fingerprint: tokenizer.fingerprint },
@@ -27,6 +30,7 @@ export function runIdentity(options: ResolvedTrainerOptions, model: CausalLM, to
     gradAccum: options.gradAccum,
     optimizer: options.optimizer.type,
     seed: options.seed,
+    datasetTokens: dataset.numTokens,
   };
 }
 
@@ -48,6 +52,7 @@ export function compatibilityProblems(saved: RunIdentity, current: RunIdentity):
   }
   const scalars: Array<[keyof RunIdentity, string]> = [
     ['seqLen', 'seq_len'], ['batchSize', 'batch_size'], ['gradAccum', 'grad_accum'], ['optimizer', 'optimizer'], ['seed', 'seed'],
+    ['datasetTokens', 'dataset tokens'],
   ];
   for (const [key, flag] of scalars) {
     if (saved[key] !== current[key]) problems.push(`${flag} ${show(saved[key])} in the checkpoint, ${show(current[key])} now`);

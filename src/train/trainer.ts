@@ -13,8 +13,9 @@ import type { CausalLM, OptimizerStepMetrics } from '../models/causal_lm';
 import type { Optimizer } from '../optim/optimizer';
 import type { LrSchedule } from '../optim/schedule';
 import type { Tensor } from '../tensor/tensor';
-import { BatchSampler, SamplerState, TokenDataset } from '../data/token_dataset';
-import { resolveDatasetFiles } from '../data/default_corpus';
+import { BatchSampler, SamplerState } from '../data/batch_sampler';
+import { resolveDataset } from '../data/default_corpus';
+import { TokenDataset } from '../data/token_dataset';
 import type { Tokenizer } from '../data/tokenizer';
 import { trainingFlopsPerToken } from './flops';
 import { EvalMetricRecord, MetricRecord, RunFolder, TrainMetricRecord } from './run_folder';
@@ -132,7 +133,7 @@ export class Trainer extends EventEmitter {
     const o = this.options;
     const tokenizer = await resolveTokenizer(o.tokenizer);
     this.#tokenizer = tokenizer;
-    const files = resolveDatasetFiles(o.dataset);
+    const files = (Array.isArray(o.dataset) ? o.dataset : [o.dataset]).flatMap((spec) => resolveDataset(spec).files);
     this.#dataset = await TokenDataset.prepare(files, {
       tokenizer, seqLen: o.seqLen, validationFraction: o.validationFraction, cacheDir: o.cacheDir, textField: o.textField,
       onProgress: (documents: number, tokens: number, bytesRead: number, totalBytes: number) =>
@@ -145,7 +146,7 @@ export class Trainer extends EventEmitter {
     this.#optimizer = buildOptimizer(o, this.#model);
     this.#schedule = buildSchedule(o, this.#totalSteps);
     this.#flopsPerToken = trainingFlopsPerToken(this.#model.config, o.seqLen);
-    this.#identity = runIdentity(o, this.#model, tokenizer);
+    this.#identity = runIdentity(o, this.#model, tokenizer, this.#dataset);
     this.#state.sampler = { seed: o.seed, epoch: 0, offset: 0 };
 
     const runDir = this.#runFolderPath(built.source);

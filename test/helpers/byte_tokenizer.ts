@@ -4,9 +4,9 @@
  * `encodeCalls` counts encode() calls (cache reuse must make none). test/helpers/token-cache-crash-child.js
  * builds the same tokenizer (same fingerprint) in plain JS.
  */
-import type { Tokenizer } from '../../src/data/tokenizer_types';
+import type { TokenEncoder } from '../../src/data/tokenizer_types';
 
-export interface CountingTokenizer extends Tokenizer {
+export interface CountingTokenizer extends TokenEncoder {
   encodeCalls: number;
 }
 
