@@ -57,7 +57,7 @@ test('--help documents every flag with its default', () => {
     expect(run.stdout).toContain(flag);
   }
   expect(run.stdout).toMatch(/--lr[^\n]*\[default: 0\.001\]/);
-  expect(run.stdout).toMatch(/--optimizer[^\n]*\[default: "muon"\]/);
+  expect(run.stdout).toMatch(/--optimizer[\s\S]*?\[default: "muon"\]/);
 });
 
 describe('bad input: one error line with the fix, exit code ≠ 0, no run folder', () => {
