@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processIsAlive } from '../io/atomic_file';
 import { ArgumentError, ConfigError, DisposedError } from '../errors';
 import { native } from '../native';
 import type { NativeTensorHandle } from '../native';
@@ -181,14 +182,6 @@ function removeDeadTemporaries(cacheDir: string, key: string): void {
   }
 }
 
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Renames a complete, fsynced temporary into place and makes the rename durable. */
 async function commitFile(temporary: string, finalPath: string): Promise<void> {

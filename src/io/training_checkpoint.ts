@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError, CheckpointError } from '../errors';
+import { processIsAlive, writeFileDurably } from './atomic_file';
 import { native } from '../native';
 import type { Tensor } from '../tensor/tensor';
 import {
@@ -66,25 +67,6 @@ function shapes(tensors: NamedTensors): Record<string, number[]> {
   return Object.fromEntries(namedEntries(tensors).map(([name, t]) => [name, [...t.shape]]));
 }
 
-function writeDurably(file: string, text: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function checkpointsFolder(runDir: string): string {
   return path.join(path.resolve(runDir), 'checkpoints');
 }
@@ -129,7 +111,7 @@ export async function saveTrainingCheckpoint(
       optimizer: shapes(optimizer),
       state: content.state,
     };
-    writeDurably(path.join(staging, stateFile), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileDurably(path.join(staging, stateFile), `${JSON.stringify(manifest, null, 2)}\n`);
     await native().commitCheckpointDirectory(staging, path.join(folder, name));
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -143,7 +125,7 @@ export async function saveTrainingCheckpoint(
 function removeStale(folder: string, keepLast: number | undefined): void {
   for (const name of fs.readdirSync(folder)) {
     const staging = stagingFolder.exec(name);
-    if (staging && Number(staging[1]) !== process.pid && !processAlive(Number(staging[1]))) {
+    if (staging && Number(staging[1]) !== process.pid && !processIsAlive(Number(staging[1]))) {
       fs.rmSync(path.join(folder, name), { recursive: true, force: true });
     }
   }

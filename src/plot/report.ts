@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EChartsOption } from 'echarts';
 import { ArgumentError } from '../errors';
-import { writeFileAtomically } from './atomic_write';
+import { writeFileAtomically } from '../io/atomic_file';
 import { formatAxisNumber, formatAxisNumberSource, hasStepMetric, lossChartOption, lossXAxes, runColor, runLabels, StepMetric, stepMetricChartOption } from './chart_options';
 import type { PlotRun } from './run_folder';
 import { formatDuration, RunSummary, summarizeRun } from './run_summary';

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError } from '../errors';
-import { writeFileAtomically } from './atomic_write';
+import { writeFileAtomically } from '../io/atomic_file';
 import { LossXAxis, lossXAxes } from './chart_options';
 import { renderLossChart } from './loss_chart';
 import { svgToPng } from './png';

@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError } from '../errors';
+import { writeFileAtomically } from '../io/atomic_file';
 
 export const runFileName = 'run.json';
 export const metricsFileName = 'metrics.jsonl';
@@ -45,18 +46,6 @@ export interface EvalMetricRecord {
 
 export type MetricRecord = TrainMetricRecord | EvalMetricRecord;
 
-function writeAtomically(file: string, text: string): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(temporary, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, file);
-}
-
 export class RunFolder {
   readonly path: string;
   readonly metricsPath: string;
@@ -78,7 +67,7 @@ export class RunFolder {
   }
 
   writeRun(run: Record<string, unknown>): void {
-    writeAtomically(this.runPath, `${JSON.stringify(run, null, 2)}\n`);
+    writeFileAtomically(this.runPath, `${JSON.stringify(run, null, 2)}\n`);
   }
 
   readRun(): Record<string, unknown> | null {
@@ -103,7 +92,7 @@ export class RunFolder {
         }
       });
     }
-    writeAtomically(this.metricsPath, kept.map((line) => `${line}\n`).join(''));
+    writeFileAtomically(this.metricsPath, kept.map((line) => `${line}\n`).join(''));
   }
 
   appendMetric(record: MetricRecord): void {

@@ -4,23 +4,13 @@
  * tokenizer.json files.
  */
 import { createHash } from 'crypto';
+import type { TokenEncoder } from '../tokenizer_types';
 
 export type TokenizerKind = 'byte' | 'tiktoken' | 'huggingface';
 
-export interface Tokenizer {
+/** A loaded tokenizer: what the data pipeline needs (TokenEncoder), plus its kind and a way to free it. */
+export interface Tokenizer extends TokenEncoder {
   readonly kind: TokenizerKind;
-  /** 'byte', the encoding name ('gpt2', 'cl100k_base', …), or the file or folder it was loaded from. */
-  readonly name: string;
-  /** Every id encode produces is < vocabSize; special tokens included. */
-  readonly vocabSize: number;
-  /** The id placed between documents when they are packed into training sequences. */
-  readonly eosTokenId: number;
-  /** sha256 (hex) of what decides the ids: vocabulary, pre-tokenizer pattern, special tokens, EOS. Token caches key on it. */
-  readonly fingerprint: string;
-  /** Ids of `text`. Adds no BOS/EOS; special-token strings that occur in `text` become their ids. */
-  encode(text: string): number[];
-  /** Text of `ids`; invalid UTF-8 becomes U+FFFD as TextDecoder does. */
-  decode(ids: ArrayLike<number>): string;
   /** Frees the WASM memory behind the tokenizer, where there is some. Safe to call more than once. */
   dispose(): void;
 }
