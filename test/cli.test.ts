@@ -24,7 +24,7 @@ test('info --json reports the libtorch in use', () => {
 test('an unknown command fails with a non-zero exit and says why', () => {
   const run = moonlight('trian');
   expect(run.status).not.toBe(0);
-  expect(run.stderr).toMatch(/Unknown command: trian/);
+  expect(run.stderr).toMatch(/^moonlight: Unknown command: trian\. Did you mean train\?/);
 });
 
 test('--help lists the commands', () => {

@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train';
 import { plotCommand } from './commands/plot';
 
 export async function main(argv: string[]): Promise<void> {
+  let suggestion = '';
   await yargs(argv)
     .scriptName('moonlight')
     .command(infoCommand)
@@ -24,8 +25,13 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((message, error) => {
       if (error) throw error;
+      // yargs reports a mistyped command twice: the suggestion first, then the error; print them as one line.
+      if (message.startsWith('Did you mean')) {
+        suggestion = ` ${message}`;
+        return;
+      }
       // One line, as for every other error: the flags are in --help.
-      console.error(`moonlight: ${message} (see moonlight --help, or moonlight <command> --help)`);
+      console.error(`moonlight: ${message.replace(/\s*\n\s*/g, ' ')}.${suggestion} (see moonlight --help, or moonlight <command> --help)`);
       process.exit(1);
     })
     .parseAsync();
