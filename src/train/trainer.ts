@@ -131,7 +131,7 @@ export class Trainer extends EventEmitter {
 
   async #doSetup(): Promise<void> {
     const o = this.options;
-    const tokenizer = await resolveTokenizer(o.tokenizer);
+    const tokenizer = await resolveTokenizer(o);
     this.#tokenizer = tokenizer;
     const files = (Array.isArray(o.dataset) ? o.dataset : [o.dataset]).flatMap((spec) => resolveDataset(spec).files);
     this.#dataset = await TokenDataset.prepare(files, {
@@ -448,7 +448,7 @@ export class Trainer extends EventEmitter {
   dispose(): void {
     if (!(this.options.model instanceof Object && 'forward' in this.options.model)) this.#model?.dispose();
     this.#dataset?.dispose();
-    if (typeof this.options.tokenizer === 'string') this.#tokenizer?.dispose();
+    if (typeof this.options.tokenizer !== 'object') this.#tokenizer?.dispose();
     this.#model = null;
     this.#dataset = null;
   }

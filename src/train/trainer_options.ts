@@ -28,7 +28,10 @@ export interface TrainerOptions {
   model?: string | Record<string, unknown> | CausalLM;
   /** Size knobs of a preset (ignored for configs and folders). */
   modelSize?: ModelSizeOptions;
-  /** 'byte' (default), 'gpt2', 'cl100k_base', …, a tiktoken.model / tokenizer.json file or folder, or a Tokenizer. */
+  /**
+   * 'byte', 'gpt2', 'cl100k_base', …, a tiktoken.model / tokenizer.json file or folder, or a Tokenizer.
+   * Default: the model folder's own tokenizer when `model` is a Hugging Face folder that has one, else 'byte'.
+   */
   tokenizer?: string | Tokenizer;
   /** A dataset name ('moby-dick', the default), or text / JSONL / parquet files or folders. */
   dataset?: string | string[];
@@ -91,7 +94,8 @@ export interface TrainerOptions {
 export interface ResolvedTrainerOptions {
   model: string | Record<string, unknown> | CausalLM;
   modelSize: ModelSizeOptions;
-  tokenizer: string | Tokenizer;
+  /** undefined: the model folder's tokenizer, else 'byte' (decided in setup, where the model is known). */
+  tokenizer: string | Tokenizer | undefined;
   dataset: string | string[];
   textField: string;
   cacheDir: string | undefined;
@@ -186,7 +190,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   return {
     model: options.model ?? 'moonlight-tiny',
     modelSize: options.modelSize ?? {},
-    tokenizer: options.tokenizer ?? 'byte',
+    tokenizer: options.tokenizer,
     dataset: options.dataset ?? 'moby-dick',
     textField: options.textField ?? 'text',
     cacheDir: options.cacheDir,

@@ -18,8 +18,18 @@ import type { ResolvedTrainerOptions } from './trainer_options';
 /** Embedding rows are padded to a multiple of this (as Qwen's 151,936 rows for 151,665 tokens). */
 const vocabPaddingMultiple = 64;
 
-export async function resolveTokenizer(spec: string | Tokenizer): Promise<Tokenizer> {
-  return typeof spec === 'string' ? loadTokenizer(spec) : spec;
+const tokenizerFiles = ['tokenizer.json', 'tiktoken.model'];
+
+/** The tokenizer asked for; without one, a Hugging Face model folder's own (else the byte tokenizer). */
+export async function resolveTokenizer(options: ResolvedTrainerOptions): Promise<Tokenizer> {
+  const spec = options.tokenizer;
+  if (spec !== undefined) return typeof spec === 'string' ? loadTokenizer(spec) : spec;
+  const model = options.model;
+  if (typeof model === 'string' && fs.existsSync(model) && fs.statSync(model).isDirectory() &&
+      tokenizerFiles.some((file) => fs.existsSync(path.join(model, file)))) {
+    return loadTokenizer(model);
+  }
+  return loadTokenizer('byte');
 }
 
 export interface BuiltModel {

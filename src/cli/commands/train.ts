@@ -12,7 +12,7 @@ interface TrainArgs {
   model: string;
   optimizer: 'muon' | 'adamw';
   dataset: string[];
-  tokenizer: string;
+  tokenizer?: string;
   text_field: string;
   hidden_size?: number;
   num_layers?: number;
@@ -57,7 +57,10 @@ function builder(y: Argv): Argv<TrainArgs> {
       type: 'string', array: true, default: ['moby-dick'],
       describe: "'moby-dick' (embedded), 'openwebtext-100k' (from the local Hugging Face cache), or text / .jsonl / .parquet files or folders",
     })
-    .option('tokenizer', { type: 'string', default: 'byte', describe: "'byte', 'gpt2', 'cl100k_base', …, or a tiktoken.model / tokenizer.json file or folder" })
+    .option('tokenizer', {
+      type: 'string',
+      describe: "'byte', 'gpt2', 'cl100k_base', …, or a tiktoken.model / tokenizer.json file or folder [default: a model folder's own tokenizer, else byte]",
+    })
     .option('text_field', { type: 'string', default: 'text', describe: 'JSONL field / parquet column holding the text' })
     .option('hidden_size', { type: 'number', describe: 'Model width of a preset (qwen/llama/moonlight: 1024, moonlight-tiny: 128)' })
     .option('num_layers', { type: 'number', describe: 'Layers of a preset (12; moonlight-tiny: 4)' })
