@@ -7,6 +7,7 @@ import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
 import { trainCommand } from './commands/train';
 import { plotCommand } from './commands/plot';
+import { launchCommand } from './commands/launch';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(inspectCommand)
     .command(trainCommand)
     .command(plotCommand)
+    .command(launchCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
