@@ -1,8 +1,9 @@
 /**
  * What must match for a run to continue from a checkpoint: the model's config, the tokenizer, the data
- * (its token cache), the sequence length, the batch layout (the saved data position counts sequences of
- * it) and the optimizer kind (its state). Anything else (lr, schedule, steps, eval and save cadence) may
- * change on resume.
+ * (its size), the sequence length (packing), the seed (data order) and the optimizer kind (its state).
+ * Anything else may change on resume: lr, schedule, steps, eval and save cadence, and the batch layout —
+ * batch size, gradient accumulation and the number of ranks — since the saved data position counts
+ * sequences and a distributed optimizer's state is saved whole.
  */
 import type { CausalLM } from '../models/causal_lm';
 import type { Tokenizer } from '../data/tokenizer';
@@ -13,8 +14,6 @@ export interface RunIdentity {
   modelConfig: Record<string, unknown>;
   tokenizer: { name: string; fingerprint: string };
   seqLen: number;
-  batchSize: number;
-  gradAccum: number;
   optimizer: string;
   seed: number;
   /** Tokens in the packed dataset: the saved data position only means something in the same data. */
@@ -26,8 +25,6 @@ export function runIdentity(options: ResolvedTrainerOptions, model: CausalLM, to
     modelConfig: JSON.parse(JSON.stringify(model.config.hf)) as Record<string, unknown>,
     tokenizer: { name: tokenizer.name, fingerprint: tokenizer.fingerprint },
     seqLen: options.seqLen,
-    batchSize: options.batchSize,
-    gradAccum: options.gradAccum,
     optimizer: options.optimizer.type,
     seed: options.seed,
     datasetTokens: dataset.numTokens,
@@ -51,7 +48,7 @@ export function compatibilityProblems(saved: RunIdentity, current: RunIdentity):
     problems.push(`the tokenizer differs ('${saved.tokenizer.name}' in the checkpoint, '${current.tokenizer.name}' now)`);
   }
   const scalars: Array<[keyof RunIdentity, string]> = [
-    ['seqLen', 'seq_len'], ['batchSize', 'batch_size'], ['gradAccum', 'grad_accum'], ['optimizer', 'optimizer'], ['seed', 'seed'],
+    ['seqLen', 'seq_len'], ['optimizer', 'optimizer'], ['seed', 'seed'],
     ['datasetTokens', 'dataset tokens'],
   ];
   for (const [key, flag] of scalars) {

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'events';
 import * as path from 'path';
 import { CheckpointError, MoonlightError } from '../errors';
-import { loadTrainingCheckpoint, listTrainingCheckpoints, saveTrainingCheckpoint } from '../io/training_checkpoint';
+import { checkpointsFolder, loadTrainingCheckpoint, listTrainingCheckpoints, saveTrainingCheckpoint } from '../io/training_checkpoint';
 import type { CausalLM, OptimizerStepMetrics } from '../models/causal_lm';
 import type { Optimizer } from '../optim/optimizer';
 import type { LrSchedule } from '../optim/schedule';
@@ -17,6 +17,8 @@ import { BatchSampler, SamplerState } from '../data/batch_sampler';
 import { resolveDataset } from '../data/default_corpus';
 import { TokenDataset } from '../data/token_dataset';
 import type { Tokenizer } from '../data/tokenizer';
+import { distributed } from '../dist/distributed';
+import { tensor } from '../tensor/factories';
 import { trainingFlopsPerToken } from './flops';
 import { EvalMetricRecord, MetricRecord, RunFolder, TrainMetricRecord } from './run_folder';
 import { buildModel, buildOptimizer, buildSchedule, plannedSteps, resolveTokenizer } from './trainer_setup';
@@ -83,6 +85,9 @@ export class Trainer extends EventEmitter {
   #setupDone = false;
   #lastCheckpoint: string | null = null;
   #lastValLoss: number | null = null;
+  /** Data-parallel rank and world size (0 and 1 for a single process). Rank 0 alone writes files. */
+  #rank = 0;
+  #worldSize = 1;
 
   constructor(options: TrainerOptions = {}) {
     super();
@@ -113,6 +118,15 @@ export class Trainer extends EventEmitter {
     return this.#totalSteps;
   }
 
+  /** This process's data-parallel rank (0 for a single process); only rank 0 writes the run folder. */
+  get rank(): number {
+    return this.#rank;
+  }
+
+  get worldSize(): number {
+    return this.#worldSize;
+  }
+
   /** Optimizer steps done so far (including those before a resume). */
   get step(): number {
     return this.#state.step;
@@ -131,6 +145,11 @@ export class Trainer extends EventEmitter {
 
   async #doSetup(): Promise<void> {
     const o = this.options;
+    if (o.distributed !== 'off') {
+      if (!distributed.isInitialized) await distributed.init();
+      this.#rank = distributed.rank;
+      this.#worldSize = distributed.worldSize;
+    }
     const tokenizer = await resolveTokenizer(o);
     this.#tokenizer = tokenizer;
     const files = (Array.isArray(o.dataset) ? o.dataset : [o.dataset]).flatMap((spec) => resolveDataset(spec).files);
@@ -139,11 +158,11 @@ export class Trainer extends EventEmitter {
       onProgress: (documents: number, tokens: number, bytesRead: number, totalBytes: number) =>
         this.emit('prepare', { documents, tokens, bytesRead, totalBytes } satisfies PrepareEvent),
     });
-    this.#totalSteps = plannedSteps(o, this.#dataset.numSequences('train'));
+    this.#totalSteps = plannedSteps(o, this.#dataset.numSequences('train'), this.#worldSize);
     const built = await buildModel(o, tokenizer);
     this.#model = built.model;
     this.#model.train();
-    this.#optimizer = buildOptimizer(o, this.#model);
+    this.#optimizer = buildOptimizer(o, this.#model, this.#worldSize);
     this.#schedule = buildSchedule(o, this.#totalSteps);
     this.#flopsPerToken = trainingFlopsPerToken(this.#model.config, o.seqLen);
     this.#identity = runIdentity(o, this.#model, tokenizer, this.#dataset);
@@ -159,9 +178,11 @@ export class Trainer extends EventEmitter {
         `the run folder ${this.#run.path} already has checkpoints: resume it (--resume / resume: true) or pick another --out`,
       );
     }
-    this.#run.ensure();
-    this.#run.resetMetrics(this.#state.step);
-    this.#writeRun('running', built.source);
+    if (this.#rank === 0) {
+      this.#run.ensure();
+      this.#run.resetMetrics(this.#state.step);
+      this.#writeRun('running', built.source);
+    }
     this.#setupDone = true;
   }
 
@@ -207,6 +228,7 @@ export class Trainer extends EventEmitter {
   }
 
   #writeRun(status: string, modelSource?: string, extra: Record<string, unknown> = {}): void {
+    if (this.#rank !== 0) return;
     const previous = this.#run!.readRun() ?? {};
     const model = this.model;
     this.#run!.writeRun({
@@ -237,6 +259,8 @@ export class Trainer extends EventEmitter {
       maxGradNorm: this.options.maxGradNorm,
       precision: this.options.precision,
       seed: this.options.seed,
+      worldSize: this.#worldSize,
+      distributed: this.#worldSize > 1 ? this.options.distributed : 'off',
       totalSteps: this.#totalSteps,
       flopsPerToken: this.#flopsPerToken,
       ...extra,
@@ -262,7 +286,7 @@ export class Trainer extends EventEmitter {
       throw error;
     } finally {
       this.#running = false;
-      this.#run?.close();
+      if (this.#rank === 0) this.#run?.close();
       this.emit('end');
     }
   }
@@ -276,14 +300,16 @@ export class Trainer extends EventEmitter {
     const model = this.model;
     const optimizer = this.optimizer;
     const schedule = this.#schedule!;
-    const sampler = new BatchSampler(this.dataset, { batchSize: o.batchSize, seed: o.seed, state: this.#state.sampler });
+    // Every rank walks the same global order; rank r trains on its slice of each global batch.
+    const sampler = new BatchSampler(this.dataset, { batchSize: o.batchSize * this.#worldSize, seed: o.seed, state: this.#state.sampler });
+    const slice = (indices: Uint32Array): Uint32Array => indices.subarray(this.#rank * o.batchSize, (this.#rank + 1) * o.batchSize);
     const startedAt = process.hrtime.bigint();
     const elapsedBefore = this.#state.elapsedSeconds;
     const elapsed = (): number => elapsedBefore + Number(process.hrtime.bigint() - startedAt) / 1e9;
 
     // The batches of a step and the sampler position after drawing them (what a checkpoint after it stores).
     const draw = (): { batches: Promise<Tensor[]>; samplerAfter: SamplerState } => {
-      const indices = Array.from({ length: o.gradAccum }, () => sampler.next().indices);
+      const indices = Array.from({ length: o.gradAccum }, () => slice(sampler.next().indices));
       return { batches: Promise.all(indices.map((i) => this.dataset.batch('train', i))), samplerAfter: sampler.state() };
     };
 
@@ -291,7 +317,7 @@ export class Trainer extends EventEmitter {
     let next = this.#state.step < this.#totalSteps ? draw() : null;
     let status: FitResult['status'] = 'completed';
     while (next !== null && this.#state.step < this.#totalSteps) {
-      if (this.#stopping()) {
+      if (await this.#agreeToStop()) {
         status = 'aborted';
         await next.batches.then((b) => b.forEach((t) => t.dispose()));
         break;
@@ -313,6 +339,7 @@ export class Trainer extends EventEmitter {
       } finally {
         batches.forEach((t) => t.dispose());
       }
+      metrics = await this.#acrossRanks(metrics);
       const stepSeconds = Number(process.hrtime.bigint() - stepStarted) / 1e9;
       this.#state = { step: step + 1, tokens: this.#state.tokens + metrics.tokens, elapsedSeconds: elapsed(), sampler: current.samplerAfter };
       lastLoss = metrics.loss;
@@ -330,6 +357,32 @@ export class Trainer extends EventEmitter {
     };
     this.#writeRun(status, undefined, { result });
     return result;
+  }
+
+  /** Whether to stop now: asked locally, or (distributed) on any rank, so that all ranks stop at the same step. */
+  async #agreeToStop(): Promise<boolean> {
+    const local = this.#stopping() ? 1 : 0;
+    if (this.#worldSize === 1) return local === 1;
+    const flag = tensor([local], { dtype: 'float64' });
+    const total = await distributed.allReduce(flag, 'sum');
+    const anyRank = total.item() > 0;
+    flag.dispose();
+    total.dispose();
+    return anyRank;
+  }
+
+  /** Losses averaged and tokens / expert load summed over the ranks (the gradient norm is global already). */
+  async #acrossRanks(metrics: OptimizerStepMetrics): Promise<OptimizerStepMetrics> {
+    if (this.#worldSize === 1) return metrics;
+    const local = tensor([metrics.loss, metrics.lmLoss, metrics.auxLoss, metrics.tokens, ...metrics.expertLoad.flat()], { dtype: 'float64' });
+    const summed = await distributed.allReduce(local, 'sum');
+    const values = summed.toNumbers();
+    local.dispose();
+    summed.dispose();
+    let at = 4;
+    const expertLoad = metrics.expertLoad.map((load) => values.slice(at, (at += load.length)));
+    const mean = (value: number): number => value / this.#worldSize;
+    return { ...metrics, loss: mean(values[0]), lmLoss: mean(values[1]), auxLoss: mean(values[2]), tokens: values[3], expertLoad };
   }
 
   #lastCheckpointStep(): number | null {
@@ -350,7 +403,7 @@ export class Trainer extends EventEmitter {
       elapsedSeconds: this.#state.elapsedSeconds,
       ...(loadRatios.length > 0 ? { expertLoadMaxOverMean: loadRatios.reduce((a, b) => a + b, 0) / loadRatios.length } : {}),
     };
-    this.#run!.appendMetric(record);
+    if (this.#rank === 0) this.#run!.appendMetric(record);
     const event: StepEvent = { ...record, totalSteps: this.#totalSteps, moeLayers: metrics.moeLayers, expertLoad: metrics.expertLoad };
     this.emit('step', event);
     this.emit('metric', event);
@@ -363,7 +416,7 @@ export class Trainer extends EventEmitter {
       type: 'eval', step: this.#state.step, tokens: this.#state.tokens, flops: this.#state.tokens * this.#flopsPerToken,
       valLoss: evaluation.loss, valPerplexity: evaluation.perplexity, valTokens: evaluation.tokens, elapsedSeconds,
     };
-    this.#run!.appendMetric(record);
+    if (this.#rank === 0) this.#run!.appendMetric(record);
     this.emit('eval', record);
     this.emit('metric', record);
   }
@@ -382,6 +435,7 @@ export class Trainer extends EventEmitter {
       let batches = 0;
       for (const indices of dataset.evalBatches(this.options.batchSize)) {
         if (batches++ >= this.options.evalBatches) break;
+        if ((batches - 1) % this.#worldSize !== this.#rank) continue; // each rank scores its share
         const ids = await dataset.batch('validation', indices);
         try {
           const { logits, loss } = await model.forward(ids, { labels: ids });
@@ -397,19 +451,33 @@ export class Trainer extends EventEmitter {
     } finally {
       model.train();
     }
+    if (this.#worldSize > 1) {
+      const local = tensor([weightedLoss, tokens], { dtype: 'float64' });
+      const summed = await distributed.allReduce(local, 'sum');
+      [weightedLoss, tokens] = summed.toNumbers();
+      local.dispose();
+      summed.dispose();
+    }
     const loss = weightedLoss / tokens;
     return { loss, perplexity: Math.exp(loss), tokens };
   }
 
   async #checkpoint(): Promise<void> {
     const step = this.#state.step;
-    const saved = await saveTrainingCheckpoint(this.runDir, step, {
-      model: this.model.stateDict(),
-      optimizer: this.optimizer.stateDict(),
-      state: { version: trainerStateVersion, identity: this.#identity, trainer: this.#state },
-    }, { keepLast: this.options.keepLast });
-    this.#lastCheckpoint = saved;
-    this.emit('checkpoint', { step, path: saved });
+    // A distributed optimizer's state is gathered whole (a collective: every rank takes part), so the
+    // checkpoint resumes on any number of ranks; the weights are the same on every rank.
+    const optimizerState = this.#worldSize > 1 ? await this.optimizer.fullStateDict() : this.optimizer.stateDict();
+    const folder = path.join(checkpointsFolder(this.runDir), `step-${String(step).padStart(8, '0')}`);
+    if (this.#rank === 0) {
+      await saveTrainingCheckpoint(this.runDir, step, {
+        model: this.model.stateDict(),
+        optimizer: optimizerState,
+        state: { version: trainerStateVersion, identity: this.#identity, trainer: this.#state },
+      }, { keepLast: this.options.keepLast });
+    }
+    if (this.#worldSize > 1) Object.values(optimizerState).forEach((t) => t.dispose());
+    this.#lastCheckpoint = folder;
+    this.emit('checkpoint', { step, path: folder });
   }
 
   /** Every train / eval record from now until fit() ends, as an async iterator. */

@@ -89,7 +89,15 @@ export interface TrainerOptions {
   resume?: boolean | string;
   /** Stops cleanly after the current step, saving a checkpoint. */
   signal?: AbortSignal;
+  /**
+   * Data parallelism over the ranks of `moonlight launch` / torchrun: 'zero1' (the paper's ZeRO-1 Muon:
+   * optimizer state partitioned over ranks), 'whole-matrix' (each rank orthogonalises whole matrices), or
+   * 'off'. Default: 'zero1' when $WORLD_SIZE > 1, else 'off'. `batchSize` is per rank.
+   */
+  distributed?: DistributedMode;
 }
+
+export type DistributedMode = 'zero1' | 'whole-matrix' | 'off';
 
 export interface ResolvedTrainerOptions {
   model: string | Record<string, unknown> | CausalLM;
@@ -123,13 +131,14 @@ export interface ResolvedTrainerOptions {
   outDir: string | undefined;
   resume: boolean | string;
   signal: AbortSignal | undefined;
+  distributed: DistributedMode;
 }
 
 const knownKeys = new Set<string>([
   'model', 'modelSize', 'tokenizer', 'dataset', 'textField', 'cacheDir', 'optimizer', 'lr', 'weightDecay', 'schedule',
   'warmupSteps', 'minLr', 'decayFraction', 'batchSize', 'seqLen', 'gradAccum', 'maxGradNorm', 'precision', 'seed',
   'maxSteps', 'maxTokens', 'epochs', 'evalEvery', 'validationFraction', 'evalBatches', 'saveEvery', 'keepLast',
-  'outDir', 'resume', 'signal',
+  'outDir', 'resume', 'signal', 'distributed',
 ]);
 
 function integer(value: unknown, fallback: number | undefined, name: string, min: number): number | undefined {
@@ -185,6 +194,10 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new ArgumentError('options.signal must be an AbortSignal');
   }
+  const distributedMode = options.distributed ?? (Number(process.env.WORLD_SIZE ?? '1') > 1 ? 'zero1' : 'off');
+  if (!['zero1', 'whole-matrix', 'off'].includes(distributedMode)) {
+    throw new ConfigError(`options.distributed is '${String(distributedMode)}'; expected 'zero1', 'whole-matrix' or 'off'`);
+  }
   const resume = options.resume ?? false;
   if (typeof resume !== 'boolean' && typeof resume !== 'string') throw new ArgumentError('options.resume must be a boolean or a path');
   return {
@@ -218,5 +231,6 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     outDir: options.outDir,
     resume,
     signal: options.signal,
+    distributed: distributedMode,
   };
 }

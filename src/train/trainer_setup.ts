@@ -83,10 +83,13 @@ function checkVocabulary(model: CausalLM, tokenizer: Tokenizer): void {
   }
 }
 
-export function buildOptimizer(options: ResolvedTrainerOptions, model: CausalLM): Optimizer {
+export function buildOptimizer(options: ResolvedTrainerOptions, model: CausalLM, worldSize: number): Optimizer {
   // Expert stacks [E, out, in] go to the optimizer whole: Muon orthogonalises them per expert, batched.
   const params = model.namedParameters({ expertStacks: true });
-  const common = { lr: options.lr, weightDecay: options.weightDecay };
+  const common = {
+    lr: options.lr, weightDecay: options.weightDecay,
+    ...(worldSize > 1 && options.distributed !== 'off' ? { distributed: { mode: options.distributed } } : {}),
+  };
   return options.optimizer.type === 'muon'
     ? new Muon(params, { ...options.optimizer.options, ...common })
     : new AdamW(params, { ...options.optimizer.options, ...common });
@@ -116,8 +119,8 @@ export function buildSchedule(options: ResolvedTrainerOptions, totalSteps: numbe
 }
 
 /** Optimizer steps of the run: the first of maxSteps / maxTokens / epochs reached (one epoch by default). */
-export function plannedSteps(options: ResolvedTrainerOptions, trainSequences: number): number {
-  const sequencesPerStep = options.batchSize * options.gradAccum;
+export function plannedSteps(options: ResolvedTrainerOptions, trainSequences: number, worldSize: number): number {
+  const sequencesPerStep = options.batchSize * options.gradAccum * worldSize;
   const tokensPerStep = sequencesPerStep * options.seqLen;
   const candidates: number[] = [];
   if (options.maxSteps !== undefined) candidates.push(options.maxSteps);
@@ -126,7 +129,7 @@ export function plannedSteps(options: ResolvedTrainerOptions, trainSequences: nu
     const stepsPerEpoch = Math.floor(trainSequences / sequencesPerStep);
     if (stepsPerEpoch === 0) {
       throw new ConfigError(
-        `one step needs ${sequencesPerStep} sequences (batch ${options.batchSize} × grad_accum ${options.gradAccum}) but the ` +
+        `one step needs ${sequencesPerStep} sequences (batch ${options.batchSize} × grad_accum ${options.gradAccum} × ${worldSize} ranks) but the ` +
           `training split has ${trainSequences}: lower --batch_size / --seq_len, or use more data`,
       );
     }
