@@ -1,0 +1,3 @@
+/** Data parallelism: the process group and its collectives (distributed optimizers: src/optim). */
+export { distributed } from './distributed';
+export type { DistributedInitOptions, ReduceOpName } from './distributed';
