@@ -67,7 +67,8 @@ async function train() {
   const stepMs = [];
   const bytesBefore = distributed.bytesSent;
   for (let step = 0; step < job.steps; step++) {
-    const rows = globalBatch(step).slice(rank * share, (rank + 1) * share);
+    // job.replicate: every rank trains on the whole batch (the averaged gradient is then exactly the local one).
+    const rows = job.replicate ? globalBatch(step) : globalBatch(step).slice(rank * share, (rank + 1) * share);
     const ids = tensor(rows, { dtype: 'int64' });
     const started = process.hrtime.bigint();
     const metrics = await model.trainStepAccumulated([{ inputIds: ids, labels: ids }], optimizer, {
