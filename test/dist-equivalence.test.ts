@@ -87,3 +87,20 @@ test('with the same gradients on every rank, ZeRO-1 AdamW and whole-matrix Muon 
   ]);
   expect(maxRelativeDifference(muon0, muon)).toBe(0);
 }, 60_000);
+
+test('fullStateDict() gathers the partitioned ZeRO-1 Muon state into the single-process state dict', async () => {
+  const job = { ...base, steps: 3, optimizer: 'muon', fullState: true, withParameters: false };
+  const [single, [rank0, rank1]] = await Promise.all([runRank({ ...job, mode: null }), runWorld(2, { ...job, mode: 'zero1' })]);
+  const expected = single.fullState as Record<string, number[]>;
+  for (const report of [rank0, rank1]) {
+    expect(report.roundTripEqual).toBe(true);
+    const gathered = report.fullState as Record<string, number[]>;
+    expect(Object.keys(gathered).sort()).toEqual(Object.keys(expected).sort());
+    let worst = 0;
+    for (const name of Object.keys(expected)) {
+      const scale = Math.max(1e-6, ...expected[name].map(Math.abs));
+      expected[name].forEach((value, i) => (worst = Math.max(worst, Math.abs(gathered[name][i] - value) / scale)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+  }
+}, 60_000);

@@ -87,10 +87,14 @@ async function train() {
   };
   if (job.fullState) {
     const full = await optimizer.fullStateDict();
-    result.fullStateKeys = Object.keys(full).length;
-    result.fullStateBytes = Object.entries(full)
-      .filter(([name]) => /momentum_buffer|exp_avg/.test(name))
-      .reduce((total, [, t]) => total + t.numel() * 4, 0);
+    // Gathered on every rank, reloaded (each rank keeps its part) and gathered again: a lossless round trip.
+    optimizer.loadStateDict(full);
+    const again = await optimizer.fullStateDict();
+    result.fullState = Object.fromEntries(Object.entries(full).map(([name, t]) => [name, t.toNumbers()]));
+    result.roundTripEqual = Object.keys(full).every((name) => {
+      const after = again[name].toNumbers();
+      return result.fullState[name].every((value, i) => value === after[i]);
+    });
   }
   if (job.withParameters) {
     result.parameters = Object.fromEntries([...model.stateDict()].map(([name, t]) => [name, t.toNumbers()]));
