@@ -60,8 +60,7 @@ export * from './models';
 export * from './data';
 export * from './train';
 export * from './plot';
-export { launch, launchDefaults } from './dist/launcher';
-export type { LaunchOptions, LaunchResult, WorkerOutcome } from './dist/launcher';
+export * from './dist';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

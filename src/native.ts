@@ -14,6 +14,7 @@ import type { NativeIoAddon } from './io/safetensors';
 import type { NativeOptimAddon } from './optim/optimizer';
 import type { NativeModelsAddon } from './models/native';
 import type { NativeDataAddon } from './data/token_cache';
+import type { NativeDistAddon } from './dist/distributed';
 
 export interface TensorMeta {
   shape: number[];
@@ -51,7 +52,8 @@ type H = NativeTensorHandle;
  * each declared beside the TS code that uses it and listed in `extends` here.
  */
 export interface NativeAddon
-  extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon {}
+  extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon,
+    NativeDistAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

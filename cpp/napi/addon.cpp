@@ -46,6 +46,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerModels(env, exports);
   registerData(env, exports);
+  registerDist(env, exports);
   return exports;
 }
 

@@ -12,5 +12,6 @@ void registerIo(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerModels(Napi::Env env, Napi::Object exports);
 void registerData(Napi::Env env, Napi::Object exports);
+void registerDist(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi

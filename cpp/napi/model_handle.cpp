@@ -214,6 +214,12 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
               // The gradients are spent: dropping them now frees their memory until the next step.
               optimizer->zeroGrad();
             };
+            if (optimizer->distributed()) {
+              options.reduceGradients = [&](std::optional<double> maxNorm) {
+                const optim::GradientNorm norm = optimizer->reduceGradients(maxNorm);
+                return std::pair<double, double>{norm.norm, norm.coefficient};
+              };
+            }
           }
           return TrainStepOutcome{train::runTrainStep(*model, microBatches, options), std::move(report)};
         },

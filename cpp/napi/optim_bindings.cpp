@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
+#include "napi/dist_bindings.h"
 #include "napi/addon_state.h"
 #include "napi/error_bridge.h"
 #include "napi/optimizer_handle.h"
@@ -195,6 +196,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
                            InstanceMethod<&OptimizerHandle::zeroGrad>("zeroGrad"),
                            InstanceMethod<&OptimizerHandle::setLr>("setLr"),
                            InstanceMethod<&OptimizerHandle::stateDict>("stateDict"),
+                           InstanceMethod<&OptimizerHandle::fullStateDictAsync>("fullStateDictAsync"),
                            InstanceMethod<&OptimizerHandle::loadStateDict>("loadStateDict"),
                            InstanceMethod<&OptimizerHandle::stateBytes>("stateBytes"),
                            InstanceMethod<&OptimizerHandle::stepCount>("stepCount"),
@@ -230,7 +232,8 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
         }
       }
       optim::RoutedGroups routed = optim::routeParameters(params, requests, muonBase, adamwBase, rules);
-      optimizer_ = std::make_shared<optim::Optimizer>(std::move(params), std::move(routed), policy);
+      optim::DistributedStepFactory distributed = distributedStepFactory(options.Get("distributed"));
+      optimizer_ = std::make_shared<optim::Optimizer>(std::move(params), std::move(routed), policy, std::move(distributed));
     });
   }
 
@@ -282,6 +285,20 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
       Napi::Object result = Napi::Object::New(info.Env());
       for (auto& [name, tensor] : optimizer_->stateDict()) result.Set(name, TensorHandle::wrap(info.Env(), tensor));
       return result;
+    });
+  }
+
+  // The whole state gathered from every rank (a collective when distributed: every rank must call it).
+  Napi::Value fullStateDictAsync(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<optim::Optimizer> optimizer = optimizer_;
+      return PromiseWorker<optim::NamedTensors>::start(
+          info.Env(), "moonlight:fullStateDict", [optimizer]() { return optimizer->fullStateDict(); },
+          [](Napi::Env env, optim::NamedTensors& state) -> Napi::Value {
+            Napi::Object result = Napi::Object::New(env);
+            for (auto& [name, tensor] : state) result.Set(name, TensorHandle::wrap(env, tensor));
+            return result;
+          });
     });
   }
 

@@ -34,18 +34,20 @@ using BatchKey = std::tuple<size_t, int64_t, int64_t, int, int, c10::ScalarType>
 // matrices at once.
 constexpr int64_t kMaxBatchElements = int64_t{1} << 26;
 
-PreparedUpdate momentumUpdate(const MuonTask& task) {
-  const MuonHyperParams& muon = task.group->muon;
-  at::Tensor& buffer = task.state->momentumBuffer;
-  buffer.mul_(muon.momentum).add_(task.grad);  // M ← μM + G
-  at::Tensor update = muon.nesterov ? at::add(task.grad, buffer, muon.momentum) : buffer;
+// [E, m, n] with m ≤ n of a parameter-shaped update, and whether it was transposed.
+std::pair<at::Tensor, bool> wideMatrices(const at::Tensor& update) {
   const int64_t rows = update.size(-2);
   const int64_t cols = update.size(-1);
   int64_t matrixCount = 1;  // leading dims (experts, ...) multiplied; explicit so empty tensors reshape too
   for (int64_t dim = 0; dim + 2 < update.dim(); ++dim) matrixCount *= update.size(dim);
   at::Tensor matrices = update.reshape({matrixCount, rows, cols});
   const bool transposed = rows > cols;  // iterate on the wide orientation: the Gram matrix is the small side
-  return {&task, transposed ? matrices.transpose(1, 2) : matrices, transposed};
+  return {transposed ? matrices.transpose(1, 2) : matrices, transposed};
+}
+
+PreparedUpdate momentumUpdate(const MuonTask& task) {
+  auto [wide, transposed] = wideMatrices(applyMomentum(task.state->momentumBuffer, task.grad, task.group->muon));
+  return {&task, wide, transposed};
 }
 
 void applyUpdate(const PreparedUpdate& prepared, const at::Tensor& orthogonal) {
@@ -53,13 +55,29 @@ void applyUpdate(const PreparedUpdate& prepared, const at::Tensor& orthogonal) {
   const ParamGroupConfig& group = *task.group;
   at::Tensor& param = task.state->param;
   at::Tensor update = prepared.transposed ? orthogonal.transpose(1, 2) : orthogonal;
-  const double scale = updateScaleFactor(group.muon.updateScale, param.size(-2), param.size(-1));
-  // Decoupled weight decay uses the unadjusted lr, as in every reference; only the update is scaled.
-  if (group.weightDecay != 0) param.mul_(1.0 - group.lr * group.weightDecay);
-  param.add_(update.reshape(param.sizes()), -group.lr * scale);
+  applyOrthogonalUpdate(param, update.reshape(param.sizes()), group, param.size(-2), param.size(-1));
 }
 
 }  // namespace
+
+at::Tensor applyMomentum(at::Tensor& buffer, const at::Tensor& grad, const MuonHyperParams& muon) {
+  buffer.mul_(muon.momentum).add_(grad);  // M ← μM + G
+  return muon.nesterov ? at::add(grad, buffer, muon.momentum) : buffer;
+}
+
+at::Tensor orthogonalize(const at::Tensor& update, const NewtonSchulzConfig& ns) {
+  auto [wide, transposed] = wideMatrices(update);
+  at::Tensor orthogonal = newtonSchulz(wide, ns);
+  return (transposed ? orthogonal.transpose(1, 2) : orthogonal).reshape(update.sizes());
+}
+
+void applyOrthogonalUpdate(at::Tensor param, const at::Tensor& orthogonal, const ParamGroupConfig& group, int64_t rows,
+                           int64_t cols) {
+  const double scale = updateScaleFactor(group.muon.updateScale, rows, cols);
+  // Decoupled weight decay uses the unadjusted lr, as in every reference; only the update is scaled.
+  if (group.weightDecay != 0) param.mul_(1.0 - group.lr * group.weightDecay);
+  param.add_(orthogonal, -group.lr * scale);
+}
 
 void muonStep(const std::vector<MuonTask>& tasks) {
   // Group first, compute later: the momentum update and NS input of a batch are made only when that

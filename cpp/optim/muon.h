@@ -27,4 +27,16 @@ double updateScaleFactor(UpdateScale scale, int64_t rows, int64_t cols);
 
 void muonStep(const std::vector<MuonTask>& tasks);
 
+// The pieces of muonStep, for steps that split a matrix's state across data-parallel ranks (cpp/dist):
+// M ← μM + G in place on `buffer`, returning the Newton–Schulz input U (G + μM with Nesterov, else M).
+// Elementwise, so it applies to any slice of a parameter's momentum and gradient.
+at::Tensor applyMomentum(at::Tensor& buffer, const at::Tensor& grad, const MuonHyperParams& muon);
+// NewtonSchulz of every matrix of `update` ([..., A, B]: stacks over the leading dims), in ns.dtype, in the
+// shape of `update`.
+at::Tensor orthogonalize(const at::Tensor& update, const NewtonSchulzConfig& ns);
+// W ← W·(1 − η·λ) − η·s(A, B)·O on `param` and the matching `orthogonal` (any same-shape slices of the
+// parameter and its orthogonalized update; A×B is the shape of one matrix of the parameter).
+void applyOrthogonalUpdate(at::Tensor param, const at::Tensor& orthogonal, const ParamGroupConfig& group, int64_t rows,
+                           int64_t cols);
+
 }  // namespace moonlight::optim

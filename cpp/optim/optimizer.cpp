@@ -10,7 +10,8 @@
 
 namespace moonlight::optim {
 
-Optimizer::Optimizer(std::vector<NamedParameter> params, RoutedGroups routed, NonFiniteGradPolicy nonFiniteGrads)
+Optimizer::Optimizer(std::vector<NamedParameter> params, RoutedGroups routed, NonFiniteGradPolicy nonFiniteGrads,
+                     DistributedStepFactory makeDistributed)
     : groups_(std::move(routed.groups)), nonFiniteGrads_(nonFiniteGrads) {
   if (params.empty()) fail(ErrorKind::Config, "the optimizer got no parameters");
   if (routed.groupOf.size() != params.size()) fail(ErrorKind::Config, "every parameter needs a param group");
@@ -40,9 +41,10 @@ Optimizer::Optimizer(std::vector<NamedParameter> params, RoutedGroups routed, No
     state.name = param.name;
     state.param = param.tensor;
     state.group = group;
-    allocateState(state, groups_[group].kind);
+    if (!makeDistributed) allocateState(state, groups_[group].kind);
     states_.push_back(std::move(state));
   }
+  if (makeDistributed) distributed_ = makeDistributed(states_, groups_);
 }
 
 std::unique_lock<std::mutex> Optimizer::exclusive(const char* what) const {
@@ -56,6 +58,7 @@ std::unique_lock<std::mutex> Optimizer::exclusive(const char* what) const {
 StepReport Optimizer::step(const std::optional<std::map<std::string, at::Tensor>>& explicitGrads) {
   auto lock = exclusive("step");
   at::NoGradGuard noGrad;  // parameters are autograd leaves: in-place updates must not be recorded
+  if (distributed_) return distributedStep(explicitGrads.has_value());
   if (explicitGrads) {
     for (const auto& entry : *explicitGrads) {
       bool known = false;
@@ -127,6 +130,33 @@ StepReport Optimizer::step(const std::optional<std::map<std::string, at::Tensor>
   return {};
 }
 
+StepReport Optimizer::distributedStep(bool explicitGrads) {
+  // Every rank must run the same collectives, so a per-rank choice (explicit grads, a skipped step) is not
+  // offered here; NaN/Inf in the averaged gradients are the same on every rank and propagate.
+  if (explicitGrads) fail(ErrorKind::Argument, "a distributed optimizer steps from the parameters' .grad only");
+  if (!gradientsReduced_) distributed_->reduceGradients(states_, groups_, std::nullopt);
+  gradientsReduced_ = false;
+  distributed_->step(states_, groups_);
+  ++stepCount_;
+  return {};
+}
+
+GradientNorm Optimizer::reduceGradients(std::optional<double> maxNorm) {
+  auto lock = exclusive("reduce the gradients");
+  if (!distributed_) fail(ErrorKind::Argument, "reduceGradients() is for a distributed optimizer");
+  at::NoGradGuard noGrad;
+  GradientNorm norm = distributed_->reduceGradients(states_, groups_, maxNorm);
+  gradientsReduced_ = true;
+  return norm;
+}
+
+NamedTensors Optimizer::fullStateDict() {
+  auto lock = exclusive("read the state");
+  if (!distributed_) return exportState(states_, groups_, stepCount_);
+  at::NoGradGuard noGrad;
+  return exportState(distributed_->gatherFullState(states_, groups_), groups_, stepCount_);
+}
+
 void Optimizer::zeroGrad() {
   auto lock = exclusive("zeroGrad");
   for (ParameterState& state : states_) state.param.mutable_grad() = at::Tensor();
@@ -147,15 +177,31 @@ void Optimizer::setGroupLr(size_t group, double lr) {
 
 NamedTensors Optimizer::stateDict() const {
   auto lock = exclusive("read the state");
+  if (distributed_) return distributed_->localState(states_);
   return exportState(states_, groups_, stepCount_);
 }
 
 void Optimizer::loadStateDict(const std::map<std::string, at::Tensor>& tensors) {
   auto lock = exclusive("load a state dict");
   at::NoGradGuard noGrad;
-  importState(states_, groups_, stepCount_, tensors);
+  if (!distributed_) {
+    importState(states_, groups_, stepCount_, tensors);
+    return;
+  }
+  // A full (gathered or single-process) state: checked and loaded whole, then each rank keeps its part, so
+  // a checkpoint resumes on any number of ranks.
+  std::vector<ParameterState> full = states_;
+  for (ParameterState& state : full) allocateState(state, groups_[state.group].kind);
+  std::vector<ParamGroupConfig> groups = groups_;
+  int64_t stepCount = stepCount_;
+  importState(full, groups, stepCount, tensors);
+  distributed_->scatterFullState(full);
+  groups_ = std::move(groups);
+  stepCount_ = stepCount;
 }
 
-int64_t Optimizer::stateBytes() const { return optim::stateBytes(states_); }
+int64_t Optimizer::stateBytes() const {
+  return distributed_ ? distributed_->stateBytes() : optim::stateBytes(states_);
+}
 
 }  // namespace moonlight::optim

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include <ATen/ATen.h>
 
+#include "optim/distributed_step.h"
 #include "optim/optimizer_config.h"
 #include "optim/optimizer_state.h"
 #include "optim/param_routing.h"
@@ -28,8 +30,11 @@ class Optimizer {
  public:
   // params[i] belongs to routed.groups[routed.groupOf[i]]. Checks names (unique, non-empty), tensors
   // (floating point, distinct) and every group's hyper-parameters; allocates the state.
+  // With `distributed`, the state lives partitioned in the strategy (none is allocated here) and step() is a
+  // collective that every data-parallel rank calls (cpp/dist).
   Optimizer(std::vector<NamedParameter> params, RoutedGroups routed,
-            NonFiniteGradPolicy nonFiniteGrads = NonFiniteGradPolicy::Error);
+            NonFiniteGradPolicy nonFiniteGrads = NonFiniteGradPolicy::Error,
+            DistributedStepFactory makeDistributed = nullptr);
 
   // Updates every parameter that has a gradient (parameter.grad()). Before any change: ShapeError /
   // DTypeError / DeviceError for a gradient that does not match its parameter, and for NaN/Inf gradients
@@ -38,6 +43,13 @@ class Optimizer {
   // With `grads`, those gradients (by parameter name) are used instead of parameter.grad(); parameters
   // missing from it are not updated, unknown names are an ArgumentError.
   StepReport step(const std::optional<std::map<std::string, at::Tensor>>& grads = std::nullopt);
+  // Distributed only (collective): averages the gradients over the ranks and clips them by their global
+  // norm, for a train step that clips before the update; the next step() uses them.
+  GradientNorm reduceGradients(std::optional<double> maxNorm);
+  bool distributed() const { return distributed_ != nullptr; }
+  // The whole state gathered from every rank, in stateDict()'s format (collective when distributed).
+  NamedTensors fullStateDict();
+
   // Drops every parameter's gradient (torch's zero_grad(set_to_none=True)).
   void zeroGrad();
 
@@ -54,11 +66,14 @@ class Optimizer {
 
  private:
   std::unique_lock<std::mutex> exclusive(const char* what) const;
+  StepReport distributedStep(bool explicitGrads);
 
   std::vector<ParameterState> states_;
   std::vector<ParamGroupConfig> groups_;
   NonFiniteGradPolicy nonFiniteGrads_;
   int64_t stepCount_ = 0;
+  std::shared_ptr<DistributedStep> distributed_;
+  bool gradientsReduced_ = false;
   mutable std::mutex busy_;
 };
 

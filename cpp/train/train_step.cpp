@@ -88,7 +88,8 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
   for (const auto& [name, tensor] : params) {
     if (tensor.grad().defined()) grads.push_back(tensor.grad());
   }
-  std::tie(result.gradNorm, result.clipCoefficient) = clipGradients(grads, options.maxGradNorm);
+  std::tie(result.gradNorm, result.clipCoefficient) =
+      options.reduceGradients ? options.reduceGradients(options.maxGradNorm) : clipGradients(grads, options.maxGradNorm);
   if (options.optimizerStep) options.optimizerStep(model);
 
   for (size_t i = 0; i < moeLayerIndices.size(); ++i) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "models/common/causal_lm.h"
@@ -18,6 +19,10 @@ struct TrainStepOptions {
   std::optional<double> maxGradNorm;    // clip the global L2 norm of the raw gradients to this
   std::optional<double> auxLossAlpha;   // balance-loss weight; unset: the config's aux_loss_alpha
   double routerBiasUpdateRate = 1e-3;   // γ of bias_e += γ·sign(mean load − load_e); 0 disables
+  // Data parallelism (a distributed optimizer, cpp/dist): replaces the local norm and clipping. Averages the
+  // gradients over the ranks, clips them by their global norm when maxGradNorm is set, and returns
+  // {norm before clipping, clip coefficient}, so clipping acts on the averaged raw gradients.
+  std::function<std::pair<double, double>(std::optional<double> maxGradNorm)> reduceGradients;
   // Updates the weights from their (clipped) gradients; unset: the step only computes gradients.
   std::function<void(const models::CausalLM&)> optimizerStep;
 };

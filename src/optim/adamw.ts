@@ -5,7 +5,7 @@
  * variant inside Moonlight's Muon (eps on the raw √v, bias correction folded into the step size).
  */
 import { ConfigError } from '../errors';
-import { checkNonFiniteGradPolicy, checkOptionKeys, NonFiniteGradPolicy, Optimizer } from './optimizer';
+import { checkDistributedOptions, checkNonFiniteGradPolicy, checkOptionKeys, DistributedOptimizerOptions, NonFiniteGradPolicy, Optimizer } from './optimizer';
 import { collectParameters, NamedParameters, ParamGroup } from './parameters';
 
 export interface AdamWOptions {
@@ -15,9 +15,11 @@ export interface AdamWOptions {
   eps?: number;
   epsPlacement?: 'torch' | 'moonlight';
   nonFiniteGrads?: NonFiniteGradPolicy;
+  /** Partition the state over the data-parallel ranks (needs `await distributed.init()` first). */
+  distributed?: DistributedOptimizerOptions;
 }
 
-const ADAMW_OPTION_KEYS = new Set<string>(['lr', 'weightDecay', 'betas', 'eps', 'epsPlacement', 'nonFiniteGrads']);
+const ADAMW_OPTION_KEYS = new Set<string>(['lr', 'weightDecay', 'betas', 'eps', 'epsPlacement', 'nonFiniteGrads', 'distributed']);
 
 export class AdamW extends Optimizer {
   constructor(params: NamedParameters | readonly ParamGroup[], options: AdamWOptions = {}) {
@@ -51,6 +53,7 @@ export class AdamW extends Optimizer {
       },
       routing: {},
       nonFiniteGrads: checkNonFiniteGradPolicy(options.nonFiniteGrads, 'options.nonFiniteGrads'),
+      distributed: checkDistributedOptions(options.distributed, 'options.distributed'),
     });
   }
 }

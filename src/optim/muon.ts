@@ -7,7 +7,7 @@
  * like AdamW's) or √max(1, A/B) ('original', Keller Jordan / torch's default).
  */
 import { ConfigError } from '../errors';
-import { checkNonFiniteGradPolicy, checkOptionKeys, NativeMuonOptions, NonFiniteGradPolicy, Optimizer } from './optimizer';
+import { checkDistributedOptions, checkNonFiniteGradPolicy, checkOptionKeys, DistributedOptimizerOptions, NativeMuonOptions, NonFiniteGradPolicy, Optimizer } from './optimizer';
 import { collectParameters, NamedParameters, ParamGroup } from './parameters';
 
 /** A Newton–Schulz coefficient triple (a, b, c): X ← a·X + (b·A + c·A²)·X with A = X·Xᵀ. */
@@ -47,11 +47,13 @@ export interface MuonOptions {
   adamwNamePatterns?: readonly string[];
   /** NaN/Inf gradients: 'error' (default, parameters unchanged) or 'skip' the step. */
   nonFiniteGrads?: NonFiniteGradPolicy;
+  /** Partition the state over the data-parallel ranks (needs `await distributed.init()` first). */
+  distributed?: DistributedOptimizerOptions;
 }
 
 const MUON_OPTION_KEYS = new Set<string>([
   'lr', 'weightDecay', 'momentum', 'nesterov', 'nsSteps', 'nsCoefficients', 'nsNormScale', 'nsDtype', 'eps', 'updateScale',
-  'adamwBetas', 'adamwEps', 'adamwEpsPlacement', 'adamwNamePatterns', 'nonFiniteGrads',
+  'adamwBetas', 'adamwEps', 'adamwEpsPlacement', 'adamwNamePatterns', 'nonFiniteGrads', 'distributed',
 ]);
 
 function checkBetas(value: unknown, where: string): readonly [number, number] | undefined {
@@ -128,6 +130,7 @@ export class Muon extends Optimizer {
       },
       routing: patterns === undefined ? {} : { adamwNamePatterns: [...patterns] },
       nonFiniteGrads: checkNonFiniteGradPolicy(options.nonFiniteGrads, 'options.nonFiniteGrads'),
+      distributed: checkDistributedOptions(options.distributed, 'options.distributed'),
     });
   }
 }

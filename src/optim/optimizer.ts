@@ -15,6 +15,33 @@ export interface StepReport {
   nonFiniteParameters: string[];
 }
 
+/**
+ * Data parallelism: the optimizer state is partitioned over the ranks of `distributed.init()` and step()
+ * becomes a collective every rank calls. 'zero1': the Moonlight paper's Algorithm 1 (ZeRO-1: each rank owns
+ * a contiguous chunk of every gradient bucket; full momentum-applied matrices are gathered for
+ * Newton–Schulz). 'whole-matrix': each rank owns whole parameters, balanced by Newton–Schulz cost.
+ */
+export interface DistributedOptimizerOptions {
+  mode: 'zero1' | 'whole-matrix';
+  /** Gradient bucket size in bytes (one collective per bucket). Default 25 MiB. */
+  bucketBytes?: number;
+}
+
+export function checkDistributedOptions(value: unknown, where: string): DistributedOptimizerOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${where} must be an object { mode, bucketBytes? }`);
+  const { mode, bucketBytes, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new ConfigError(`${where}.${unknown[0]} is not an option; expected mode, bucketBytes`);
+  if (mode !== 'zero1' && mode !== 'whole-matrix') {
+    throw new ConfigError(`${where}.mode is '${String(mode)}'; expected 'zero1' or 'whole-matrix'`);
+  }
+  if (bucketBytes !== undefined && (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes <= 0)) {
+    throw new ConfigError(`${where}.bucketBytes is ${String(bucketBytes)}; expected a positive integer`);
+  }
+  return bucketBytes === undefined ? { mode } : { mode, bucketBytes };
+}
+
 /** What step() does with NaN/Inf gradients: throw an ArgumentError naming them, or skip the step. */
 export type NonFiniteGradPolicy = 'error' | 'skip';
 
@@ -46,6 +73,7 @@ export interface NativeOptimizerHandle {
   zeroGrad(): void;
   setLr(lr: number, group?: number): void;
   stateDict(): Record<string, NativeTensorHandle>;
+  fullStateDictAsync(): Promise<Record<string, NativeTensorHandle>>;
   loadStateDict(state: Record<string, NativeTensorHandle>): void;
   stateBytes(): number;
   stepCount(): number;
@@ -59,7 +87,7 @@ export interface NativeOptimAddon {
     muonOptions: NativeMuonOptions,
     adamwOptions: NativeAdamWOptions,
     routing: { adamwNamePatterns?: string[] },
-    options: { nonFiniteGrads?: NonFiniteGradPolicy },
+    options: { nonFiniteGrads?: NonFiniteGradPolicy; distributed?: DistributedOptimizerOptions },
   ) => NativeOptimizerHandle;
 }
 
@@ -70,6 +98,7 @@ export interface NativeOptimizerArguments {
   adamwOptions: NativeAdamWOptions;
   routing: { adamwNamePatterns?: string[] };
   nonFiniteGrads?: NonFiniteGradPolicy;
+  distributed?: DistributedOptimizerOptions;
 }
 
 export function checkNonFiniteGradPolicy(value: unknown, where: string): NonFiniteGradPolicy | undefined {
@@ -111,7 +140,10 @@ export abstract class Optimizer {
       args.muonOptions,
       args.adamwOptions,
       args.routing,
-      args.nonFiniteGrads === undefined ? {} : { nonFiniteGrads: args.nonFiniteGrads },
+      {
+        ...(args.nonFiniteGrads === undefined ? {} : { nonFiniteGrads: args.nonFiniteGrads }),
+        ...(args.distributed === undefined ? {} : { distributed: args.distributed }),
+      },
     );
     nativeHandles.set(this, this.#handle);
   }
@@ -167,6 +199,17 @@ export abstract class Optimizer {
    */
   stateDict(): Record<string, Tensor> {
     const handles = this.#handle.stateDict();
+    return Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, new Tensor(handle)]));
+  }
+
+  /**
+   * The whole state, in stateDict()'s single-process format. For a distributed optimizer stateDict() is
+   * this rank's partition only (plus `shard.<param>.range`), and this gathers every rank's part: a
+   * collective that every rank must await; save it from rank 0. loadStateDict() takes this format on any
+   * number of ranks, each keeping its own part.
+   */
+  async fullStateDict(): Promise<Record<string, Tensor>> {
+    const handles = await this.#handle.fullStateDictAsync();
     return Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, new Tensor(handle)]));
   }
 

@@ -1,0 +1,167 @@
+// Bindings of cpp/dist: the process group (init / destroy / collectives for tests and scripts) and the
+// distributed optimizer steps. Rendezvous and collectives block, so they run off the JS thread.
+#include "napi/dist_bindings.h"
+
+#include <chrono>
+#include <string>
+
+#include "core/errors.h"
+#include "dist/process_group.h"
+#include "dist/whole_matrix_muon.h"
+#include "dist/zero1_muon.h"
+#include "napi/bindings.h"
+#include "napi/convert.h"
+#include "napi/error_bridge.h"
+#include "napi/promise_worker.h"
+#include "napi/tensor_handle.h"
+
+namespace moonlight::napi {
+
+namespace {
+
+dist::ReduceOp reduceOpFromName(const Napi::Value& value) {
+  const std::string name = value.IsUndefined() ? "sum" : toString(value, "op");
+  if (name == "sum") return dist::ReduceOp::Sum;
+  if (name == "avg") return dist::ReduceOp::Avg;
+  fail(ErrorKind::Argument, "op is '" + name + "'; expected 'sum' or 'avg'");
+}
+
+Napi::Value undefinedToJs(Napi::Env env, bool&) { return env.Undefined(); }
+Napi::Value tensorToJs(Napi::Env env, at::Tensor& tensor) { return TensorHandle::wrap(env, tensor); }
+
+// distInit({rank, worldSize, masterAddr, masterPort, timeoutMs}) → Promise<void>
+Napi::Value distInit(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    if (!argumentAt(info, 0).IsObject()) fail(ErrorKind::Argument, "options must be an object");
+    Napi::Object object = argumentAt(info, 0).As<Napi::Object>();
+    dist::ProcessGroupOptions options;
+    options.rank = static_cast<int>(toInt64(object.Get("rank"), "rank"));
+    options.worldSize = static_cast<int>(toInt64(object.Get("worldSize"), "worldSize"));
+    options.masterAddr = toString(object.Get("masterAddr"), "masterAddr");
+    options.masterPort = static_cast<int>(toInt64(object.Get("masterPort"), "masterPort"));
+    options.timeout = std::chrono::milliseconds(toInt64(object.Get("timeoutMs"), "timeoutMs"));
+    return PromiseWorker<bool>::start(
+        info.Env(), "moonlight:distInit",
+        [options]() {
+          dist::initProcessGroup(options);
+          return true;
+        },
+        undefinedToJs);
+  });
+}
+
+Napi::Value distDestroy(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    dist::destroyProcessGroup();
+    return info.Env().Undefined();
+  });
+}
+
+// distState() → {initialized, rank, worldSize, bytesSent}
+Napi::Value distState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Object state = Napi::Object::New(info.Env());
+    const bool initialized = dist::processGroupInitialized();
+    state.Set("initialized", initialized);
+    if (initialized) {
+      auto group = dist::currentProcessGroup();
+      state.Set("rank", group->rank());
+      state.Set("worldSize", group->worldSize());
+      state.Set("bytesSent", static_cast<double>(group->bytesSent()));
+    }
+    return state;
+  });
+}
+
+// distCollective(kind, tensor, op|root) → Promise<TensorHandle>: a new tensor with the result; the input
+// is left as it was (the collective works on a contiguous copy).
+Napi::Value distCollective(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    const std::string kind = toString(argumentAt(info, 0), "kind");
+    at::Tensor input = TensorHandle::unwrap(argumentAt(info, 1), "tensor").detach().contiguous().clone();
+    auto group = dist::currentProcessGroup();
+    std::function<at::Tensor()> job;
+    if (kind == "allReduce") {
+      const dist::ReduceOp op = reduceOpFromName(argumentAt(info, 2));
+      job = [group, input, op]() mutable {
+        group->allReduce(input, op);
+        return input;
+      };
+    } else if (kind == "allGather") {
+      job = [group, input]() mutable {
+        at::Tensor output = at::empty({input.numel() * group->worldSize()}, input.options());
+        at::Tensor flat = input.reshape({-1});
+        group->allGather(output, flat);
+        std::vector<int64_t> shape{group->worldSize()};
+        for (int64_t size : input.sizes()) shape.push_back(size);
+        return output.view(shape);
+      };
+    } else if (kind == "reduceScatter") {
+      const dist::ReduceOp op = reduceOpFromName(argumentAt(info, 2));
+      if (input.dim() == 0 || input.size(0) != group->worldSize()) {
+        fail(ErrorKind::Argument, "reduceScatter needs a tensor whose first dimension is the world size");
+      }
+      job = [group, input, op]() mutable {
+        at::Tensor output = at::empty(input.sizes().slice(1), input.options());
+        at::Tensor flat = input.reshape({-1});
+        group->reduceScatter(output, flat, op);
+        return output;
+      };
+    } else if (kind == "broadcast") {
+      const int root = static_cast<int>(toInt64(argumentAt(info, 2), "root"));
+      job = [group, input, root]() mutable {
+        group->broadcast(input, root);
+        return input;
+      };
+    } else {
+      fail(ErrorKind::Argument, "unknown collective '" + kind + "'");
+    }
+    return PromiseWorker<at::Tensor>::start(info.Env(), "moonlight:distCollective", std::move(job), tensorToJs);
+  });
+}
+
+Napi::Value distBarrier(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    auto group = dist::currentProcessGroup();
+    return PromiseWorker<bool>::start(
+        info.Env(), "moonlight:distBarrier",
+        [group]() {
+          group->barrier();
+          return true;
+        },
+        undefinedToJs);
+  });
+}
+
+}  // namespace
+
+optim::DistributedStepFactory distributedStepFactory(const Napi::Value& value) {
+  if (value.IsUndefined() || value.IsNull()) return nullptr;
+  if (!value.IsObject()) fail(ErrorKind::Config, "options.distributed must be an object {mode, bucketBytes?}");
+  Napi::Object object = value.As<Napi::Object>();
+  const std::string mode = toString(object.Get("mode"), "options.distributed.mode");
+  if (mode != "zero1" && mode != "whole-matrix") {
+    fail(ErrorKind::Config, "options.distributed.mode is '" + mode + "'; expected 'zero1' or 'whole-matrix'");
+  }
+  int64_t bucketBytes = dist::kDefaultBucketBytes;
+  Napi::Value bucket = object.Get("bucketBytes");
+  if (!bucket.IsUndefined()) bucketBytes = toInt64(bucket, "options.distributed.bucketBytes");
+  if (bucketBytes <= 0) fail(ErrorKind::Config, "options.distributed.bucketBytes must be positive");
+  auto group = dist::currentProcessGroup();
+  return [group, mode, bucketBytes](const std::vector<optim::ParameterState>& params,
+                                    const std::vector<optim::ParamGroupConfig>& groups)
+             -> std::shared_ptr<optim::DistributedStep> {
+    if (mode == "zero1") return std::make_shared<dist::Zero1Step>(group, params, groups, bucketBytes);
+    return std::make_shared<dist::WholeMatrixStep>(group, params, groups, bucketBytes);
+  };
+}
+
+void registerDist(Napi::Env env, Napi::Object exports) {
+  exports.Set("distInit", Napi::Function::New<distInit>(env, "distInit"));
+  exports.Set("distDestroy", Napi::Function::New<distDestroy>(env, "distDestroy"));
+  exports.Set("distState", Napi::Function::New<distState>(env, "distState"));
+  exports.Set("distCollective", Napi::Function::New<distCollective>(env, "distCollective"));
+  exports.Set("distBarrier", Napi::Function::New<distBarrier>(env, "distBarrier"));
+}
+
+}  // namespace moonlight::napi
