@@ -9,6 +9,7 @@
 #include "napi/error_bridge.h"
 #include "napi/model_config_convert.h"
 #include "napi/optimizer_handle.h"
+#include "dist/process_group.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "train/train_step.h"
@@ -218,6 +219,15 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
               options.reduceGradients = [&](std::optional<double> maxNorm) {
                 const optim::GradientNorm norm = optimizer->reduceGradients(maxNorm);
                 return std::pair<double, double>{norm.norm, norm.coefficient};
+              };
+              options.reduceExpertLoad = [](std::vector<at::Tensor>& loads) {
+                // One collective for all layers: concatenate, sum over ranks, split back.
+                std::vector<int64_t> sizes;
+                for (const at::Tensor& load : loads) sizes.push_back(load.numel());
+                at::Tensor flat = at::cat(loads).to(at::kDouble).contiguous();
+                dist::currentProcessGroup()->allReduce(flat, dist::ReduceOp::Sum);
+                std::vector<at::Tensor> parts = flat.split_with_sizes(sizes);
+                for (size_t i = 0; i < loads.size(); ++i) loads[i] = parts[i].to(loads[i].scalar_type());
               };
             }
           }

@@ -92,6 +92,7 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
       options.reduceGradients ? options.reduceGradients(options.maxGradNorm) : clipGradients(grads, options.maxGradNorm);
   if (options.optimizerStep) options.optimizerStep(model);
 
+  if (options.reduceExpertLoad && !summedLoad.empty()) options.reduceExpertLoad(summedLoad);
   for (size_t i = 0; i < moeLayerIndices.size(); ++i) {
     const int64_t layer = moeLayerIndices[i];
     if (options.routerBiasUpdateRate > 0) {

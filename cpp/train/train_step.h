@@ -22,6 +22,9 @@ struct TrainStepOptions {
   // Data parallelism (a distributed optimizer, cpp/dist): replaces the local norm and clipping. Averages the
   // gradients over the ranks, clips them by their global norm when maxGradNorm is set, and returns
   // {norm before clipping, clip coefficient}, so clipping acts on the averaged raw gradients.
+  // Data parallelism: sums each MoE layer's expert load over the ranks in place, so every rank moves its
+  // routing biases by the same global load and the replicas stay identical.
+  std::function<void(std::vector<at::Tensor>& expertLoad)> reduceExpertLoad;
   std::function<std::pair<double, double>(std::optional<double> maxGradNorm)> reduceGradients;
   // Updates the weights from their (clipped) gradients; unset: the step only computes gradients.
   std::function<void(const models::CausalLM&)> optimizerStep;

@@ -371,18 +371,19 @@ export class Trainer extends EventEmitter {
     return anyRank;
   }
 
-  /** Losses averaged and tokens / expert load summed over the ranks (the gradient norm is global already). */
+  /**
+   * Losses averaged and tokens summed over the ranks. The gradient norm is global already, and so is the
+   * expert load (the native step sums it over the ranks before the routing-bias update).
+   */
   async #acrossRanks(metrics: OptimizerStepMetrics): Promise<OptimizerStepMetrics> {
     if (this.#worldSize === 1) return metrics;
-    const local = tensor([metrics.loss, metrics.lmLoss, metrics.auxLoss, metrics.tokens, ...metrics.expertLoad.flat()], { dtype: 'float64' });
+    const local = tensor([metrics.loss, metrics.lmLoss, metrics.auxLoss, metrics.tokens], { dtype: 'float64' });
     const summed = await distributed.allReduce(local, 'sum');
-    const values = summed.toNumbers();
+    const [loss, lmLoss, auxLoss, tokens] = summed.toNumbers();
     local.dispose();
     summed.dispose();
-    let at = 4;
-    const expertLoad = metrics.expertLoad.map((load) => values.slice(at, (at += load.length)));
     const mean = (value: number): number => value / this.#worldSize;
-    return { ...metrics, loss: mean(values[0]), lmLoss: mean(values[1]), auxLoss: mean(values[2]), tokens: values[3], expertLoad };
+    return { ...metrics, loss: mean(loss), lmLoss: mean(lmLoss), auxLoss: mean(auxLoss), tokens };
   }
 
   #lastCheckpointStep(): number | null {

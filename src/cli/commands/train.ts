@@ -176,7 +176,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const trainer = new Trainer(trainerOptions(args, abort.signal));
-    const detach = attachProgress(trainer, { logEvery: args.log_every });
+    // Under `moonlight launch` every rank runs this command; one progress display (rank 0's) is enough.
+    const leader = (process.env.RANK ?? '0') === '0';
+    const detach = leader ? attachProgress(trainer, { logEvery: args.log_every }) : () => undefined;
     try {
       await trainer.setup();
       const model = trainer.model;
