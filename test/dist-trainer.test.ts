@@ -2,10 +2,11 @@
  * `moonlight launch … train` on 2 ranks over loopback: data parallelism with ZeRO-1 Muon tracks the same
  * global batch on 1 process, rank 0 alone writes the run, and a 2-rank checkpoint resumes on 1 rank.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processIsRunning } from './helpers/processes';
 
 jest.setTimeout(300_000);
 
@@ -66,4 +67,50 @@ test('2 ranks × batch 2 track 1 rank × batch 4; rank 0 writes the run once; th
   }
   expect(losses[0]).toHaveLength(2);
   expect(losses[1]).toEqual(losses[0]);
+});
+
+/** The launcher's worker processes and their RANK, from /proc (workers are the launcher's children). */
+function workersOf(launcherPid: number): Map<number, number> {
+  const workers = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== launcherPid) continue;
+      const environment = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const rank = environment.find((line) => line.startsWith('RANK='));
+      if (rank !== undefined) workers.set(Number(rank.slice(5)), Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return workers;
+}
+
+test('SIGKILL of one rank mid-training: the launcher stops the other and fails naming the rank, within 30 s', async () => {
+  const flags = modelFlags.filter((flag, i) => flag !== '--eval_every' && modelFlags[i - 1] !== '--eval_every');
+  const launcher = spawn(process.execPath, [cli, 'launch', '--nproc_per_node', '2', '--master_port', '0', 'train', ...flags,
+    '--batch_size', '2', '--steps', '100000', '--eval_every', '0', '--log_every', '1', '--out', path.join(scratch, 'killed')], {
+    env: { ...process.env, MOONLIGHT_CACHE_DIR: path.join(scratch, 'cache') },
+  });
+  let stdout = '';
+  let stderr = '';
+  launcher.stdout.on('data', (chunk) => (stdout += chunk));
+  launcher.stderr.on('data', (chunk) => (stderr += chunk));
+  let running = true;
+  const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => { running = false; resolve(code); }));
+  const deadline = Date.now() + 120_000;
+  while (running && !/\[rank 0\] step 3\//.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(stderr).toMatch(/\[rank 0\] step 3\//); // training is under way on both ranks
+  const workers = workersOf(launcher.pid!);
+  expect([...workers.keys()].sort()).toEqual([0, 1]);
+  const killedAt = Date.now();
+  process.kill(workers.get(1)!, 'SIGKILL');
+  const code = await exited;
+  expect(Date.now() - killedAt).toBeLessThan(30_000);
+  expect(code).not.toBe(0);
+  expect(stderr).toMatch(/moonlight launch: rank 1 \(pid \d+\) was killed by SIGKILL/);
+  for (const pid of workers.values()) expect(processIsRunning(pid)).toBe(false);
+  expect(stdout).not.toMatch(/finished at step/);
 });
