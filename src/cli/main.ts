@@ -8,6 +8,7 @@ import { inspectCommand } from './commands/inspect';
 import { trainCommand } from './commands/train';
 import { plotCommand } from './commands/plot';
 import { launchCommand } from './commands/launch';
+import { evalCommand } from './commands/eval';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(trainCommand)
     .command(plotCommand)
     .command(launchCommand)
+    .command(evalCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
