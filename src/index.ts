@@ -61,6 +61,8 @@ export * from './data';
 export * from './train';
 export * from './plot';
 export * from './dist';
+export * from './infer';
+export * from './eval';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;
