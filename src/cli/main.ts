@@ -8,6 +8,7 @@ import { inspectCommand } from './commands/inspect';
 import { trainCommand } from './commands/train';
 import { plotCommand } from './commands/plot';
 import { launchCommand } from './commands/launch';
+import { generateCommand } from './commands/generate';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(trainCommand)
     .command(plotCommand)
     .command(launchCommand)
+    .command(generateCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
