@@ -169,7 +169,8 @@ export async function* generateStreamWithHandle(
   const watchers: Array<StopStringWatcher | null> = [];
   let received = 0;
   let expected: number | null = null;
-  const onTokens: StepListener = (tokens, emitted) => {
+  let failed = false;
+  const onStep = (tokens: number[], emitted: boolean[]): void => {
     tokens.forEach((token, sequence) => {
       if (!emitted[sequence]) return;
       received += 1;
@@ -191,6 +192,17 @@ export async function* generateStreamWithHandle(
       queue.push({ sequence, token, ...(text === undefined ? {} : { text }) });
     });
     if (expected !== null && received >= expected) queue.close();
+  };
+  // Runs on the JS thread from the native job's thread-safe function: an exception here (a tokenizer that
+  // cannot decode an id) would escape to N-API as an uncaught exception, so it ends the stream instead.
+  const onTokens: StepListener = (tokens, emitted) => {
+    if (failed) return;
+    try {
+      onStep(tokens, emitted);
+    } catch (error) {
+      failed = true;
+      queue.fail(error);
+    }
   };
   startNative(handle, inputIds, options, onTokens).then(
     (result) => {
