@@ -98,8 +98,12 @@ at::Tensor MlaAttention::cached(const at::Tensor& x, const RotaryTables& rotary,
   const int64_t total = start + seqLen;
   at::Tensor keys = cache.compressed.narrow(1, 0, total).unsqueeze(1);  // [B, 1, S, rank + rope]
   at::Tensor values = keys.narrow(-1, 0, rank);
-  at::Tensor latentOut = at::scaled_dot_product_attention(at::cat({qLatent, qPe}, -1), keys, values, mask, 0.0,
-                                                         /*is_causal=*/false, scale_, /*enable_gqa=*/true);  // [B,H,T,rank]
+  // The single key/value head is shared by all H query heads: folding the heads into the query axis
+  // ([B, 1, H·T, ·]) makes it one batched matmul per sequence, with no per-head copy of the cache.
+  at::Tensor query = at::cat({qLatent, qPe}, -1).reshape({batch, 1, numHeads_ * seqLen, rank + rope});
+  at::Tensor headMask = mask.expand({batch, numHeads_, seqLen, total}).reshape({batch, 1, numHeads_ * seqLen, total});
+  at::Tensor latentOut = at::scaled_dot_product_attention(query, keys, values, headMask, 0.0, /*is_causal=*/false, scale_)
+                             .view({batch, numHeads_, seqLen, rank});
   at::Tensor out = at::matmul(latentOut, valueAbsorb.transpose(1, 2));  // [B, H, T, vDim]
   return oProj_(out.transpose(1, 2).reshape({batch, seqLen, numHeads_ * vDim}));
 }
