@@ -15,6 +15,7 @@ import type { NativeOptimAddon } from './optim/optimizer';
 import type { NativeModelsAddon } from './models/native';
 import type { NativeDataAddon } from './data/token_cache';
 import type { NativeDistAddon } from './dist/distributed';
+import type { NativeGenerateAddon } from './infer/native';
 
 export interface TensorMeta {
   shape: number[];
@@ -53,7 +54,7 @@ type H = NativeTensorHandle;
  */
 export interface NativeAddon
   extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon,
-    NativeDistAddon {}
+    NativeDistAddon, NativeGenerateAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

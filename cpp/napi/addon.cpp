@@ -47,6 +47,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerModels(env, exports);
   registerData(env, exports);
   registerDist(env, exports);
+  registerGenerate(env, exports);
   return exports;
 }
 

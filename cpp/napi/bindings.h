@@ -13,5 +13,6 @@ void registerOptim(Napi::Env env, Napi::Object exports);
 void registerModels(Napi::Env env, Napi::Object exports);
 void registerData(Napi::Env env, Napi::Object exports);
 void registerDist(Napi::Env env, Napi::Object exports);
+void registerGenerate(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi

@@ -19,6 +19,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   // new ModelHandle(config, {seed, dtype, device})
   explicit ModelHandle(const Napi::CallbackInfo& info);
 
+  // The live model (DisposedError when disposed), for jobs defined in other bindings files (generation).
+  std::shared_ptr<models::CausalLM> sharedModel() const { return live(); }
+
  private:
   Napi::Value forward(const Napi::CallbackInfo& info);
   Napi::Value trainStep(const Napi::CallbackInfo& info);

@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train';
 import { plotCommand } from './commands/plot';
 import { launchCommand } from './commands/launch';
 import { evalCommand } from './commands/eval';
+import { generateCommand } from './commands/generate';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(plotCommand)
     .command(launchCommand)
     .command(evalCommand)
+    .command(generateCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()

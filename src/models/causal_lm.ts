@@ -13,6 +13,8 @@ import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind } from './na
 import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
 import { FromPretrainedOptions, loadPretrained, savePretrained, SavePretrainedOptions } from './pretrained';
+import { generateStreamWithHandle, generateWithHandle } from '../infer/generate';
+import type { GenerateOptions, GenerateResult, GeneratedToken } from '../infer/generate';
 
 export interface CausalLMOptions {
   /** Seed of the weight initialisation (normal(0, initializer_range), zero biases, unit norms). Default 0. */
@@ -201,6 +203,19 @@ export class CausalLM {
       routerBiasUpdateRate: options.routerBiasUpdateRate,
     }, optimizer === null ? null : nativeOptimizerHandle(optimizer));
     return result as OptimizerStepMetrics;
+  }
+
+  /**
+   * Generates up to options.maxNewTokens tokens per sequence of inputIds [B, T] with a KV cache, as one
+   * native job off the JS thread (left-pad batches and pass options.attentionMask). See src/infer/generate.ts.
+   */
+  async generate(inputIds: Tensor | number[][], options: GenerateOptions = {}): Promise<GenerateResult> {
+    return generateWithHandle(this.handle, inputIds, options);
+  }
+
+  /** generate(), yielding { sequence, token, text? } for each new token as it is produced. */
+  generateStream(inputIds: Tensor | number[][], options: GenerateOptions = {}): AsyncIterable<GeneratedToken> {
+    return generateStreamWithHandle(this.handle, inputIds, options);
   }
 
   private named(kind: NativeTensorKind): Map<string, Tensor | null> {

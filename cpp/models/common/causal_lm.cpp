@@ -100,6 +100,20 @@ ForwardOutputs CausalLM::forward(const ForwardInputs& inputs) const {
   return outputs;
 }
 
+at::Tensor CausalLM::forwardCached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& tokenMask,
+                                   KvCache& cache) const {
+  const int64_t start = cache.length();
+  at::Tensor mask = cache.appendMask(tokenMask);
+  at::Tensor hidden = at::embedding(embedTokens_, ids);
+  RotaryTables rotary = rotary_.tablesAt(positions, hidden.scalar_type());
+  for (size_t index = 0; index < layers_.size(); ++index) {
+    hidden = layers_[index].cached(hidden, rotary, mask, cache.layer(index), start);
+  }
+  cache.advance(ids.size(1));
+  // Only the last position predicts the next token: the norm and lm_head run on it alone.
+  return at::linear(norm_(hidden.select(1, hidden.size(1) - 1)), lmHead_);
+}
+
 at::Tensor causalLmLoss(const at::Tensor& logits, const at::Tensor& labels) {
   const int64_t vocab = logits.size(-1);
   // Pad one ignored label on the right and drop the first: position t is scored against token t+1.

@@ -30,4 +30,15 @@ at::Tensor DecoderLayer::operator()(const at::Tensor& hidden, const RotaryTables
   return residual + ffn;
 }
 
+at::Tensor DecoderLayer::cached(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask,
+                                LayerKvCache& cache, int64_t start) const {
+  at::Tensor normed = inputLayernorm_(hidden);
+  at::Tensor attention = mlaAttention_ ? mlaAttention_->cached(normed, rotary, mask, std::get<MlaLatentCache>(cache), start)
+                                       : denseAttention_->cached(normed, rotary, mask, std::get<DenseKvCache>(cache), start);
+  at::Tensor residual = hidden + attention;
+  normed = postAttentionLayernorm_(residual);
+  at::Tensor ffn = moe_ ? (*moe_)(normed, 0.0, nullptr) : (*mlp_)(normed);
+  return residual + ffn;
+}
+
 }  // namespace moonlight::models

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "models/common/kv_cache.h"
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/rotary.h"
@@ -20,6 +21,10 @@ class DecoderLayer {
   // stats: filled on MoE layers when given.
   at::Tensor operator()(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask,
                         double auxLossAlpha, MoeLayerStats* stats) const;
+
+  // Incremental decoding: the same layer with its attention reading and extending `cache` from slot `start`.
+  at::Tensor cached(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask, LayerKvCache& cache,
+                    int64_t start) const;
 
   const MoeBlock* moe() const { return moe_ ? &*moe_ : nullptr; }
 

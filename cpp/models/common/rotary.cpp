@@ -87,6 +87,13 @@ RotaryTables RotaryEmbedding::tables(int64_t seqLen, const at::Device& device, a
   return {(angles.cos() * attentionFactor_).to(dtype), (angles.sin() * attentionFactor_).to(dtype)};
 }
 
+RotaryTables RotaryEmbedding::tablesAt(const at::Tensor& positions, at::ScalarType dtype) const {
+  // positions · inv_freq elementwise in fp32: the same products as tables()' outer product.
+  at::Tensor angles = positions.to(at::kFloat).unsqueeze(-1) * invFreq_.to(positions.device());  // [B, T, dim/2]
+  angles = angles.unsqueeze(1);
+  return {(angles.cos() * attentionFactor_).to(dtype), (angles.sin() * attentionFactor_).to(dtype)};
+}
+
 at::Tensor applyRotaryInterleaved(const at::Tensor& x, const RotaryTables& tables) {
   // [..., d] → [..., d/2, 2] → evens, odds (unbind: its backward is one stack, not two zero-filled slices).
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());

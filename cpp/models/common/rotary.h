@@ -22,6 +22,9 @@ class RotaryEmbedding {
 
   // Tables for positions 0..seqLen-1, computed in fp32 and cast to `dtype` (the activations' dtype).
   RotaryTables tables(int64_t seqLen, const at::Device& device, at::ScalarType dtype) const;
+  // Tables for explicit positions [B, T] (cached decoding, left-padded batches): cos/sin [B, 1, T, dim/2],
+  // which broadcast over the head axis of [B, H, T, dim] queries and keys.
+  RotaryTables tablesAt(const at::Tensor& positions, at::ScalarType dtype) const;
   double attentionFactor() const { return attentionFactor_; }
 
  private:

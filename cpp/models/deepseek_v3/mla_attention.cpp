@@ -71,4 +71,41 @@ at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rot
   return oProj_(causalAttention(queryStates, keyStates, v, scale_, mask));
 }
 
+at::Tensor MlaAttention::cached(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                                MlaLatentCache& cache, int64_t start) const {
+  const int64_t batch = x.size(0), seqLen = x.size(1);
+  const int64_t nope = mla_.qkNopeHeadDim, rope = mla_.qkRopeHeadDim, rank = mla_.kvLoraRank, vDim = mla_.vHeadDim;
+  auto rotate = [&](const at::Tensor& t) {
+    return mla_.ropeInterleave ? applyRotaryInterleaved(t, rotary) : applyRotaryHalf(t, rotary);
+  };
+  at::Tensor q = queries(x).view({batch, seqLen, numHeads_, nope + rope}).transpose(1, 2);
+  std::vector<at::Tensor> qParts = q.split_with_sizes({nope, rope}, -1);
+  at::Tensor qPe = rotate(qParts[1]);  // [B, H, T, rope]
+
+  std::vector<at::Tensor> compressed = kvAProjWithMqa_(x).split_with_sizes({rank, rope}, -1);
+  at::Tensor slots = cache.compressed.narrow(1, start, seqLen);
+  slots.narrow(-1, 0, rank).copy_(kvALayernorm_(compressed[0]));
+  slots.narrow(-1, rank, rope).copy_(rotate(compressed[1].reshape({batch, 1, seqLen, rope})).view({batch, seqLen, rope}));
+
+  // kv_b_proj's rows go head by head: [k_nope (nope rows) | v (vDim rows)], each row over the latent.
+  at::Tensor upProjection = kvBProj_.weight.view({numHeads_, nope + vDim, rank});
+  at::Tensor keyAbsorb = upProjection.narrow(1, 0, nope);      // W_UK [H, nope, rank]
+  at::Tensor valueAbsorb = upProjection.narrow(1, nope, vDim);  // W_UV [H, vDim, rank]
+  at::Tensor qLatent = at::matmul(qParts[0], keyAbsorb);        // [B, H, T, rank]
+
+  // One multi-query attention over [latent | rope key]: query [q_latent | q_pe], key the cached rows, value
+  // the latent part; the shared key/value head serves all H query heads.
+  const int64_t total = start + seqLen;
+  at::Tensor keys = cache.compressed.narrow(1, 0, total).unsqueeze(1);  // [B, 1, S, rank + rope]
+  at::Tensor values = keys.narrow(-1, 0, rank);
+  // The single key/value head is shared by all H query heads: folding the heads into the query axis
+  // ([B, 1, H·T, ·]) makes it one batched matmul per sequence, with no per-head copy of the cache.
+  at::Tensor query = at::cat({qLatent, qPe}, -1).reshape({batch, 1, numHeads_ * seqLen, rank + rope});
+  at::Tensor headMask = mask.expand({batch, numHeads_, seqLen, total}).reshape({batch, 1, numHeads_ * seqLen, total});
+  at::Tensor latentOut = at::scaled_dot_product_attention(query, keys, values, headMask, 0.0, /*is_causal=*/false, scale_)
+                             .view({batch, numHeads_, seqLen, rank});
+  at::Tensor out = at::matmul(latentOut, valueAbsorb.transpose(1, 2));  // [B, H, T, vDim]
+  return oProj_(out.transpose(1, 2).reshape({batch, seqLen, numHeads_ * vDim}));
+}
+
 }  // namespace moonlight::models

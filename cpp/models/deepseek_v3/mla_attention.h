@@ -11,6 +11,7 @@
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/rotary.h"
+#include "models/deepseek_v3/mla_latent_cache.h"
 
 namespace moonlight::models {
 
@@ -18,6 +19,11 @@ class MlaAttention {
  public:
   MlaAttention(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config);
   at::Tensor operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) const;
+  // Incremental decoding with the absorbed formulation: caches only [latent | rotated rope key] in slots
+  // [start, start+T); scores are (q_nope·W_UK)·cᵀ + q_pe·k_peᵀ, the output softmax·c mapped through W_UV.
+  // Nothing is expanded per head over the cached positions.
+  at::Tensor cached(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask, MlaLatentCache& cache,
+                    int64_t start) const;
 
   // The softmax scale this config gives (exposed for tests and the documentation of mscale).
   static double softmaxScale(const ModelConfig& config);

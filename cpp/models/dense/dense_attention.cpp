@@ -27,4 +27,19 @@ at::Tensor DenseAttention::operator()(const at::Tensor& x, const RotaryTables& r
   return oProj_(out);
 }
 
+at::Tensor DenseAttention::cached(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                                  DenseKvCache& cache, int64_t start) const {
+  const int64_t batch = x.size(0), seqLen = x.size(1);
+  auto heads = [&](const at::Tensor& projected, int64_t count) {
+    return projected.view({batch, seqLen, count, headDim_}).transpose(1, 2);
+  };
+  at::Tensor q = applyRotaryHalf(heads(qProj_(x), numHeads_), rotary);
+  cache.keys.narrow(2, start, seqLen).copy_(applyRotaryHalf(heads(kProj_(x), numKeyValueHeads_), rotary));
+  cache.values.narrow(2, start, seqLen).copy_(heads(vProj_(x), numKeyValueHeads_));
+  const int64_t total = start + seqLen;
+  at::Tensor out = causalAttention(q, cache.keys.narrow(2, 0, total), cache.values.narrow(2, 0, total),
+                                   1.0 / std::sqrt(static_cast<double>(headDim_)), mask);
+  return oProj_(out);
+}
+
 }  // namespace moonlight::models

@@ -1,0 +1,100 @@
+'use strict';
+// npm run bench:generate — greedy decoding tokens/s of ours (native KV-cache loop, MLA latent cache) versus
+// transformers `generate` (PyTorch eager, its DynamicCache) on the same small DeepseekV3 weights and prompt:
+// prompt 64 tokens, 128 new tokens, batch 1 and 4, one run each side. Decode tokens/s = batch × (new tokens − 1)
+// / decode time (the prefill and first token excluded on both sides). Each side runs BENCH_REPEATS (3) times and
+// keeps its fastest run (the machine may be shared). Prints numbers and the ratio; asserts nothing.
+//
+// Both sides use OMP_NUM_THREADS threads (default: all cores). On this tiny model a decode step is a few hundred
+// small ops, so OpenMP's wake-ups cost more than the maths: compare OMP_NUM_THREADS=1 as well.
+// Options (environment): BENCH_PROMPT (64), BENCH_NEW (128), BENCH_BATCHES (1,4), BENCH_REPEATS (3).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const lib = require(path.join(root, 'dist'));
+const python = process.env.MOONLIGHT_PYTHON || 'python3';
+const promptLength = Number(process.env.BENCH_PROMPT || 64);
+const newTokens = Number(process.env.BENCH_NEW || 128);
+const batches = (process.env.BENCH_BATCHES || '1,4').split(',').map(Number);
+const repeats = Number(process.env.BENCH_REPEATS || 3);
+
+// bench-train.js's DeepseekV3 config (MLA without q-LoRA, 8 routed experts).
+const config = {
+  model_type: 'deepseek_v3', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, moe_intermediate_size: 176,
+  num_hidden_layers: 4, first_k_dense_replace: 1, num_attention_heads: 4, num_key_value_heads: 4,
+  n_routed_experts: 8, num_experts_per_tok: 2, n_shared_experts: 2, kv_lora_rank: 64, q_lora_rank: null,
+  qk_rope_head_dim: 16, qk_nope_head_dim: 32, v_head_dim: 32, n_group: 1, topk_group: 1, norm_topk_prob: true,
+  routed_scaling_factor: 2.446, rope_theta: 50000, max_position_embeddings: 4096, rms_norm_eps: 1e-5,
+  tie_word_embeddings: false, aux_loss_alpha: 0,
+};
+
+function prompts(batch) {
+  return Array.from({ length: batch }, (_, b) => Array.from({ length: promptLength }, (_, t) => (b * 7919 + t * 104729 + 13) % config.vocab_size));
+}
+
+const PY = String.raw`
+import json, sys, time, torch
+sys.path.insert(0, sys.argv[1])
+from transformers_reference import MODELS, fill_weights
+req = json.load(sys.stdin)
+raw = dict(req["config"]); cls, model_cls = MODELS[raw.pop("model_type")]
+torch.manual_seed(0)
+model = model_cls(cls(**raw)).float().eval()
+fill_weights(model, 1)
+model.save_pretrained(req["out_dir"])
+model.generation_config.eos_token_id = None
+model.generation_config.pad_token_id = 0
+torch.set_num_threads(req["threads"])
+out = {}
+with torch.no_grad():
+    for batch in req["batches"]:
+        ids = torch.tensor(req["prompts"][str(batch)])
+        kwargs = dict(do_sample=False, attention_mask=torch.ones_like(ids))
+        model.generate(ids, max_new_tokens=4, min_new_tokens=4, **kwargs)  # warm-up
+        best = float("inf")
+        for _ in range(req["repeats"]):
+            start = time.perf_counter(); model.generate(ids, max_new_tokens=1, min_new_tokens=1, **kwargs); prefill = time.perf_counter() - start
+            start = time.perf_counter(); model.generate(ids, max_new_tokens=req["new"], min_new_tokens=req["new"], **kwargs); total = time.perf_counter() - start
+            best = min(best, total - prefill)
+        out[str(batch)] = {"decode_seconds": best}
+print(json.dumps(out))
+`;
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-bench-generate-'));
+  const threads = Number(process.env.OMP_NUM_THREADS || os.cpus().length);
+  const promptSets = Object.fromEntries(batches.map((b) => [String(b), prompts(b)]));
+  const py = spawnSync(python, ['-c', PY, path.join(root, 'scripts', 'oracle')], {
+    input: JSON.stringify({ config, out_dir: dir, batches, prompts: promptSets, new: newTokens, threads, repeats }),
+    encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+  });
+  if (py.status !== 0) throw new Error(`transformers side failed:\n${py.stderr}`);
+  const theirs = JSON.parse(py.stdout.trim().split('\n').pop());
+
+  const model = (await lib.CausalLM.fromPretrained(dir)).eval();
+  console.log(`bench:generate  DeepseekV3 ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, prompt ${promptLength}, ${newTokens} new tokens, greedy, fp32, ${threads} threads`);
+  for (const batch of batches) {
+    await model.generate(promptSets[String(batch)], { maxNewTokens: 4 });  // warm-up
+    let result = null;
+    for (let run = 0; run < repeats; run++) {
+      const attempt = await model.generate(promptSets[String(batch)], { maxNewTokens: newTokens });
+      if (result === null || attempt.decodeSeconds < result.decodeSeconds) result = attempt;
+    }
+    const decoded = batch * (newTokens - 1);
+    const ours = decoded / result.decodeSeconds;
+    const reference = decoded / theirs[String(batch)].decode_seconds;
+    const cacheKiB = result.cacheBytes / 1024;
+    console.log(`batch ${batch}: ours ${ours.toFixed(1)} tok/s, transformers ${reference.toFixed(1)} tok/s, ratio ${(ours / reference).toFixed(2)}x` +
+      ` (target >= 1.5x); MLA cache ${cacheKiB.toFixed(1)} KiB for ${result.cacheCapacity} positions`);
+  }
+  model.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
