@@ -32,21 +32,7 @@ const seqLen = Number(process.env.BENCH_SEQ || 256);
 const python = process.env.MOONLIGHT_PYTHON || 'python3';
 
 // The benchmark configs.
-const configs = {
-  deepseek_v3: {
-    model_type: 'deepseek_v3', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, moe_intermediate_size: 176,
-    num_hidden_layers: 4, first_k_dense_replace: 1, num_attention_heads: 4, num_key_value_heads: 4,
-    n_routed_experts: 8, num_experts_per_tok: 2, n_shared_experts: 2, kv_lora_rank: 64, q_lora_rank: null,
-    qk_rope_head_dim: 16, qk_nope_head_dim: 32, v_head_dim: 32, n_group: 1, topk_group: 1, norm_topk_prob: true,
-    routed_scaling_factor: 2.446, rope_theta: 50000, max_position_embeddings: 4096, rms_norm_eps: 1e-5,
-    tie_word_embeddings: false, aux_loss_alpha: 0,
-  },
-  qwen2: {
-    model_type: 'qwen2', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4,
-    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 4096, rms_norm_eps: 1e-6,
-    rope_theta: 1000000, tie_word_embeddings: true,
-  },
-};
+const configs = require('./bench-configs');
 const selected = (process.env.BENCH_MODELS || 'deepseek_v3,qwen2').split(',');
 
 // Deterministic token ids shared by both sides.

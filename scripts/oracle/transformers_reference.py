@@ -71,14 +71,20 @@ def checkpoint_gradients(model):
     return grads
 
 
-def run_case(request):
-    raw = dict(request["config"])
+def build_model(raw_config, seed):
+    """A transformers model of the config.json object (eager attention, fp32) with fill_weights(seed)."""
+    raw = dict(raw_config)
     config_class, model_class = MODELS[raw["model_type"]]
     config = config_class(**{k: v for k, v in raw.items() if k != "model_type"})
     config._attn_implementation = "eager"
     torch.manual_seed(0)
     model = model_class(config).float()
-    fill_weights(model, request["seed"])
+    fill_weights(model, seed)
+    return model
+
+
+def run_case(request):
+    model = build_model(request["config"], request["seed"])
     out_dir = request["out_dir"]
     # Small shards: the reader under test goes through model.safetensors.index.json as for real checkpoints.
     model.save_pretrained(os.path.join(out_dir, "model"), max_shard_size="200KB")

@@ -15,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "oracle"))
-from transformers_reference import MODELS, fill_weights  # noqa: E402
+from transformers_reference import build_model  # noqa: E402
 
 
 def greedy(model, input_ids, mask, max_new_tokens):
@@ -27,13 +27,7 @@ def greedy(model, input_ids, mask, max_new_tokens):
 
 
 def run_case(request):
-    raw = dict(request["config"])
-    config_class, model_class = MODELS[raw["model_type"]]
-    config = config_class(**{k: v for k, v in raw.items() if k != "model_type"})
-    config._attn_implementation = "eager"
-    torch.manual_seed(0)
-    model = model_class(config).float()
-    fill_weights(model, request["seed"])
+    model = build_model(request["config"], request["seed"])
     model.eval()
     model.save_pretrained(request["out_dir"])
     # Exactly max_new_tokens tokens: no EOS stop; padding id 0 for the left-padded batch.
