@@ -162,6 +162,54 @@ describe('cache, sampling, streaming, options (Moonlight tiny)', () => {
     expect(streamed.join('')).toBe(text);
   });
 
+  test('a stop string also ends its sequence in the native loop, not only in the returned text', async () => {
+    const tokenizer: TokenEncoder = {
+      name: 'letters', vocabSize: 512, eosTokenId: 2, fingerprint: 'letters',
+      encode: (text) => [...text].map((c) => c.charCodeAt(0) % 512),
+      decode: (ids) => Array.from(ids, (id) => String.fromCharCode(97 + (id % 26))).join(''),
+    };
+    const long = 400;
+    const full = await model.generate([PROMPT], { maxNewTokens: long, tokenizer });
+    const text = full.texts?.[0] ?? '';
+    const stop = text.slice(3, 5);
+    const cut = await model.generate([PROMPT], { maxNewTokens: long, tokenizer, stopStrings: [stop], returnLogits: true });
+    expect(cut.texts?.[0]).toBe(text.slice(0, text.indexOf(stop) + stop.length));
+    expect(cut.finishReasons).toEqual(['stop']);
+    // Without the in-loop stop every one of the 400 steps runs; JS asks the loop to stop a few steps late at most.
+    const stepsRun = cut.stepLogits?.shape[0] ?? long;
+    cut.stepLogits?.dispose();
+    expect(stepsRun).toBeLessThan(long / 2);
+  });
+
+  test('an AbortSignal cancels the native loop; leaving a stream early ends it', async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    const cancelled = await model.generate([PROMPT, PROMPT], { maxNewTokens: 400, signal: aborted.signal });
+    expect(cancelled.finishReasons).toEqual(['cancelled', 'cancelled']);
+    expect(cancelled.tokens.map((row) => row.length)).toEqual([1, 1]);
+    expect(cancelled.tokens[0][0]).toBe(oracle[0].single.tokens[0]);
+
+    const controller = new AbortController();
+    let received = 0;
+    for await (const piece of model.generateStream([PROMPT], { maxNewTokens: 400, signal: controller.signal })) {
+      expect(piece.sequence).toBe(0);
+      received += 1;
+      if (received === 2) controller.abort();
+    }
+    expect(received).toBeGreaterThanOrEqual(2);
+    expect(received).toBeLessThan(200);
+
+    let taken = 0;
+    for await (const piece of model.generateStream([PROMPT], { maxNewTokens: 400 })) {
+      expect(piece.token).toBe(oracle[0].single.tokens[taken]);
+      if (++taken === 3) break;
+    }
+    // The cancelled loop has released the model: the next call runs at once and is unaffected.
+    const after = await model.generate([PROMPT], { maxNewTokens: 4 });
+    expect(after.tokens[0]).toEqual(oracle[0].single.tokens.slice(0, 4));
+    await expect(model.generate([PROMPT], { signal: {} as AbortSignal })).rejects.toThrow(/signal/);
+  });
+
   test('bad options are ArgumentErrors naming the option', async () => {
     await expect(model.generate([PROMPT], { maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
     await expect(model.generate([PROMPT], { temperature: -1 })).rejects.toThrow(ArgumentError);

@@ -40,7 +40,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputIds, const at::Tensor& attentionMask,
-                        const GenerateOptions& options, const TokenCallback& onTokens, const std::atomic<bool>* cancel) {
+                        const GenerateOptions& options, const TokenCallback& onTokens, const GenerationControl* control) {
   checkArguments(model, inputIds, attentionMask, options);
   c10::InferenceMode inference;
   const at::Device device = model.device();
@@ -88,9 +88,17 @@ GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputId
       }
     }
     if (onTokens) onTokens(stepTokens, emitted);
+    if (control != nullptr) {
+      for (int64_t b = 0; b < batch; ++b) {
+        if (!finished[b] && control->stopRequested(b)) {
+          finished[b] = true;
+          result.finishReasons[b] = "stop";
+        }
+      }
+    }
     const bool allDone = std::all_of(finished.begin(), finished.end(), [](bool done) { return done; });
     if (allDone || step + 1 == options.maxNewTokens) break;
-    if (cancel != nullptr && cancel->load()) {
+    if (control != nullptr && control->cancelled()) {
       for (int64_t b = 0; b < batch; ++b) {
         if (!finished[b]) result.finishReasons[b] = "cancelled";
       }

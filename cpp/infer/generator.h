@@ -2,11 +2,11 @@
 // decoding step per new token, greedy or sampled, until every sequence hit a stop token or maxNewTokens.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "infer/generation_control.h"
 #include "infer/sampling.h"
 #include "models/common/causal_lm.h"
 
@@ -34,9 +34,10 @@ struct GenerateResult {
 using TokenCallback = std::function<void(const std::vector<int64_t>& tokens, const std::vector<bool>& emitted)>;
 
 // inputIds [B, T] integer; attentionMask [B, T] (1 = token, 0 = left padding) or undefined.
-// `cancel`, when set by another thread, ends the loop after the current step.
+// `control`, when given, is read once per step: a cancel ends the loop ("cancelled" for the unfinished
+// sequences), a stop request ends that sequence ("stop") as a stop token would.
 GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputIds, const at::Tensor& attentionMask,
                         const GenerateOptions& options, const TokenCallback& onTokens = {},
-                        const std::atomic<bool>* cancel = nullptr);
+                        const GenerationControl* control = nullptr);
 
 }  // namespace moonlight::infer

@@ -33,6 +33,41 @@ infer::GenerateOptions readOptions(const Napi::Value& value) {
   return options;
 }
 
+using ControlPointer = std::shared_ptr<infer::GenerationControl>;
+
+// A control is a JS External owning a shared_ptr: the running job holds its own copy, so JS dropping the
+// External mid-generation cannot free what the worker thread reads.
+ControlPointer unwrapControl(const Napi::Value& value) {
+  if (!value.IsExternal()) fail(ErrorKind::Argument, "control must come from createGenerationControl()");
+  return *value.As<Napi::External<ControlPointer>>().Data();
+}
+
+Napi::Value createGenerationControl(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    return Napi::External<ControlPointer>::New(info.Env(), new ControlPointer(std::make_shared<infer::GenerationControl>()),
+                                               [](Napi::Env, ControlPointer* pointer) { delete pointer; });
+  });
+}
+
+// generationControlCancel(control): the running generation ends after its current step.
+Napi::Value generationControlCancel(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    unwrapControl(argumentAt(info, 0))->cancel();
+    return info.Env().Undefined();
+  });
+}
+
+// generationControlStop(control, sequence): that sequence ends after the current step, as on a stop token.
+Napi::Value generationControlStop(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    ControlPointer control = unwrapControl(argumentAt(info, 0));
+    const int64_t sequence = toInt64(argumentAt(info, 1), "sequence");
+    if (sequence < 0) fail(ErrorKind::Argument, "sequence must be ≥ 0");
+    control->stopSequence(sequence);
+    return info.Env().Undefined();
+  });
+}
+
 struct StepTokens {
   std::vector<int64_t> tokens;
   std::vector<bool> emitted;
@@ -58,7 +93,7 @@ Napi::Value resultToJs(Napi::Env env, infer::GenerateResult& result) {
   return object;
 }
 
-// generate(model, inputIds, attentionMask | null, options, onTokens | null) → Promise<result>.
+// generate(model, inputIds, attentionMask | null, options, onTokens | null, control | null) → Promise<result>.
 // onTokens(tokens: number[], emitted: boolean[]) is called once per step, on the JS thread.
 Napi::Value generate(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
@@ -75,9 +110,11 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
       stream = std::make_shared<Napi::ThreadSafeFunction>(
           Napi::ThreadSafeFunction::New(info.Env(), callback.As<Napi::Function>(), "moonlight:generateTokens", 0, 1));
     }
+    Napi::Value controlValue = argumentAt(info, 5);
+    ControlPointer control = controlValue.IsNull() || controlValue.IsUndefined() ? nullptr : unwrapControl(controlValue);
     return PromiseWorker<infer::GenerateResult>::start(
         info.Env(), "moonlight:generate",
-        [model, inputIds, mask, options, stream]() {
+        [model, inputIds, mask, options, stream, control]() {
           // The stream is released however the job ends, so the event loop is never kept alive by it.
           std::unique_ptr<Napi::ThreadSafeFunction, void (*)(Napi::ThreadSafeFunction*)> release(
               stream.get(), [](Napi::ThreadSafeFunction* function) {
@@ -100,7 +137,7 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
             };
           }
           std::lock_guard<std::mutex> lock(model->mutex());
-          return infer::generate(*model, inputIds, mask, options, onTokens);
+          return infer::generate(*model, inputIds, mask, options, onTokens, control.get());
         },
         resultToJs);
   });
@@ -110,6 +147,9 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
 
 void registerGenerate(Napi::Env env, Napi::Object exports) {
   exports.Set("generate", Napi::Function::New<generate>(env, "generate"));
+  exports.Set("createGenerationControl", Napi::Function::New<createGenerationControl>(env, "createGenerationControl"));
+  exports.Set("generationControlCancel", Napi::Function::New<generationControlCancel>(env, "generationControlCancel"));
+  exports.Set("generationControlStop", Napi::Function::New<generationControlStop>(env, "generationControlStop"));
 }
 
 }  // namespace moonlight::napi

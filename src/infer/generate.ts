@@ -9,7 +9,7 @@ import type { NativeModelHandle } from '../models/native';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import type { TokenEncoder } from '../data/tokenizer_types';
-import type { NativeGenerateOptions, NativeGenerateResult } from './native';
+import type { NativeGenerateOptions, NativeGenerateResult, NativeGenerationControl } from './native';
 import { StopStringWatcher } from './stop_strings';
 import { AsyncQueue } from './async_queue';
 
@@ -35,6 +35,8 @@ export interface GenerateOptions {
   attentionMask?: Tensor | number[][];
   /** Keep every step's next-token logits ([steps, B, vocab] fp32) in the result. */
   returnLogits?: boolean;
+  /** Aborting ends the native loop after its current step; unfinished sequences report 'cancelled'. */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -111,12 +113,49 @@ export function nativeGenerateOptions(options: GenerateOptions): NativeGenerateO
 
 type StepListener = (tokens: number[], emitted: boolean[]) => void;
 
-function startNative(handle: NativeModelHandle, inputIds: Tensor | number[][], options: GenerateOptions, onTokens: StepListener | null) {
+/** A running native generation and the means to end it early. */
+interface NativeRun {
+  result: Promise<NativeGenerateResult>;
+  cancel(): void;
+  stopSequence(sequence: number): void;
+}
+
+function startNative(handle: NativeModelHandle, inputIds: Tensor | number[][], options: GenerateOptions, onTokens: StepListener | null): NativeRun {
   const nativeOptions = nativeGenerateOptions(options);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentError('options.signal must be an AbortSignal');
   const ids = tokenTensor(inputIds, 'inputIds');
   const mask = options.attentionMask === undefined ? null : tokenTensor(options.attentionMask, 'options.attentionMask');
-  return native().generate(handle, operandHandle(ids, 'inputIds'), mask && operandHandle(mask, 'options.attentionMask'),
-    nativeOptions, onTokens);
+  const addon = native();
+  const control: NativeGenerationControl = addon.createGenerationControl();
+  const cancel = (): void => addon.generationControlCancel(control);
+  if (signal?.aborted) cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  const result = addon.generate(handle, operandHandle(ids, 'inputIds'), mask && operandHandle(mask, 'options.attentionMask'),
+    nativeOptions, onTokens, control);
+  const detach = (): void => signal?.removeEventListener('abort', cancel);
+  result.then(detach, detach);
+  return { result, cancel, stopSequence: (sequence) => addon.generationControlStop(control, sequence) };
+}
+
+/**
+ * Watches each sequence's decoded text for the stop strings while the native loop runs, and ends a
+ * sequence in the loop as soon as its text holds one (the loop may have run a step further: finish() trims).
+ */
+function stopStringListener(options: GenerateOptions, stopSequence: (sequence: number) => void): StepListener | null {
+  const { tokenizer, stopStrings } = options;
+  if (tokenizer === undefined || stopStrings === undefined || stopStrings.length === 0) return null;
+  const produced: number[][] = [];
+  const watchers: StopStringWatcher[] = [];
+  return (tokens, emitted) => {
+    tokens.forEach((token, sequence) => {
+      if (!emitted[sequence]) return;
+      const watcher = (watchers[sequence] ??= new StopStringWatcher(tokenizer, stopStrings));
+      if (watcher.stopped) return;
+      (produced[sequence] ??= []).push(token);
+      if (watcher.check(tokenizer.decode(produced[sequence]))) stopSequence(sequence);
+    });
+  };
 }
 
 function finish(result: NativeGenerateResult, options: GenerateOptions): GenerateResult {
@@ -150,12 +189,29 @@ function finish(result: NativeGenerateResult, options: GenerateOptions): Generat
 
 /** Generates up to maxNewTokens per sequence of inputIds [B, T] (left-padded, with attentionMask, for batches). */
 export async function generateWithHandle(handle: NativeModelHandle, inputIds: Tensor | number[][], options: GenerateOptions = {}): Promise<GenerateResult> {
-  return finish(await startNative(handle, inputIds, options, null), options);
+  let listener: StepListener | null = null;
+  let failure: unknown = null;
+  // The listener runs on the JS thread from the native job's thread-safe function: a tokenizer that throws
+  // there would be an uncaught exception, so it is kept and rethrown once the job ends.
+  const onTokens: StepListener = (tokens, emitted) => {
+    if (failure !== null) return;
+    try {
+      listener?.(tokens, emitted);
+    } catch (error) {
+      failure = error;
+    }
+  };
+  const run = startNative(handle, inputIds, options, options.stopStrings?.length ? onTokens : null);
+  listener = stopStringListener(options, run.stopSequence);
+  const result = await run.result;
+  if (failure !== null) throw failure;
+  return finish(result, options);
 }
 
 /**
  * The same generation, yielding each new token as the native loop produces it. Stop strings end a
- * sequence's stream at the token that completes them (the native loop itself runs on to its stop tokens).
+ * sequence's stream at the token that completes them, and that sequence in the native loop; leaving the
+ * loop early (break, return, throw) cancels the native generation.
  */
 export async function* generateStreamWithHandle(
   handle: NativeModelHandle,
@@ -187,7 +243,7 @@ export async function* generateStreamWithHandle(
         const stable = full.endsWith('\uFFFD') ? shownText[sequence] : full;
         text = stable.slice(shownText[sequence].length);
         shownText[sequence] = stable;
-        watchers[sequence]?.check(full);
+          if (watchers[sequence]?.check(full)) run?.stopSequence(sequence);
       }
       queue.push({ sequence, token, ...(text === undefined ? {} : { text }) });
     });
@@ -204,7 +260,9 @@ export async function* generateStreamWithHandle(
       queue.fail(error);
     }
   };
-  startNative(handle, inputIds, options, onTokens).then(
+  let run: NativeRun | null = null;
+  run = startNative(handle, inputIds, options, onTokens);
+  run.result.then(
     (result) => {
       // The promise may settle before the last step's tokens reach JS: close once all of them arrived.
       expected = result.tokens.reduce((sum, row) => sum + row.length, 0);
@@ -212,7 +270,13 @@ export async function* generateStreamWithHandle(
     },
     (error: unknown) => queue.fail(error),
   );
-  yield* queue;
+  let complete = false;
+  try {
+    yield* queue;
+    complete = true;
+  } finally {
+    if (!complete) run.cancel();
+  }
 }
 
 /**

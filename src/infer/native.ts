@@ -23,6 +23,9 @@ export interface NativeGenerateResult {
   decodeSeconds: number;
 }
 
+/** Opaque: lets JS cancel a running generation or end one of its sequences. */
+export type NativeGenerationControl = { readonly __brand: 'GenerationControl' };
+
 export interface NativeGenerateAddon {
   generate(
     model: NativeModelHandle,
@@ -30,5 +33,9 @@ export interface NativeGenerateAddon {
     attentionMask: NativeTensorHandle | null,
     options: NativeGenerateOptions,
     onTokens: ((tokens: number[], emitted: boolean[]) => void) | null,
+    control: NativeGenerationControl | null,
   ): Promise<NativeGenerateResult>;
+  createGenerationControl(): NativeGenerationControl;
+  generationControlCancel(control: NativeGenerationControl): void;
+  generationControlStop(control: NativeGenerationControl, sequence: number): void;
 }
