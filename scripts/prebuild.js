@@ -17,12 +17,19 @@ const { FLAVOUR_TORCH_VERSIONS, findLibtorch, packageRoot, readTorchVersion } = 
 
 const prebuildsDir = path.join(packageRoot, 'prebuilds');
 const platform = 'linux-x64';
+// The CUDA torch wheel and the nvidia-* wheels whose headers (and nvrtc) the toolkit lacks: cuBLAS and
+// nvrtc for find_package(Torch), cuSPARSE / cuSOLVER for ATen/cuda/CUDAContext.h (ProcessGroupNCCL
+// includes it), NCCL for nccl.h.
 const cudaWheels = [
   `torch==${FLAVOUR_TORCH_VERSIONS.cuda}`,
   'nvidia-cuda-nvrtc==13.0.88',
   'nvidia-cublas==13.1.1.3',
+  'nvidia-cusparse==12.6.3.3',
+  'nvidia-cusolver==12.0.4.66',
   'nvidia-nccl-cu13==2.30.7',
 ];
+// Written last into the cache folder: the wheel list it holds, so a changed list installs afresh.
+const wheelsStampName = '.moonlight-wheels';
 // Ampere, Hopper and Blackwell server parts; set explicitly because detecting them needs a GPU.
 const defaultCudaArchList = '8.0;9.0;10.0';
 const pipTimeoutMs = 30 * 60_000;
@@ -99,7 +106,12 @@ function cudaCacheDir(env) {
 /** The CUDA torch wheel + nvidia wheels in the cache folder, installed with pip on first use (atomically). */
 function ensureCudaWheels(env, log) {
   const target = cudaCacheDir(env);
-  if (fs.existsSync(path.join(target, 'torch', 'lib', 'libtorch_cuda.so'))) return target;
+  const stamp = cudaWheels.join('\n');
+  const stampFile = path.join(target, wheelsStampName);
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
+    log(`moonlight-torch: CUDA wheels cached in ${target}`);
+    return target;
+  }
   const staging = `${target}.partial-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   log(`moonlight-torch: installing ${cudaWheels.join(' ')} into ${target} (about 2 GB, once)…`);
@@ -114,6 +126,8 @@ function ensureCudaWheels(env, log) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw new Error(`pip could not install the CUDA wheels (exit ${pip.status ?? pip.signal})`);
   }
+  fs.writeFileSync(path.join(staging, wheelsStampName), stamp);
+  fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(staging, target);
   return target;
 }
@@ -151,7 +165,7 @@ function prebuildCuda(env, log) {
       `CUDAToolkit_ROOT=${toolkit}`,
       `CMAKE_CUDA_COMPILER=${path.join(toolkit, 'bin', 'nvcc')}`,
       `CUDA_nvrtc_LIBRARY=${path.join(cu13, 'lib', 'libnvrtc.so.13')}`,
-      `CMAKE_CXX_FLAGS=-isystem ${path.join(cu13, 'include')}`,
+      `MOONLIGHT_CUDA_HEADERS_DIR=${path.join(cu13, 'include')}`,
       `MOONLIGHT_NCCL_ROOT=${path.join(wheels, 'nvidia', 'nccl')}`,
     ],
   });
@@ -161,9 +175,11 @@ function prebuildCuda(env, log) {
 function prebuild(flavours = ['cpu', 'cuda'], { env = process.env, log = console.error } = {}) {
   const results = {};
   for (const flavour of flavours) {
+    const started = Date.now();
     if (flavour === 'cpu') results.cpu = prebuildCpu(log);
     else if (flavour === 'cuda') results.cuda = prebuildCuda(env, log);
     else throw new Error(`unknown flavour '${flavour}'; expected cpu or cuda`);
+    log(`moonlight-torch: ${flavour} flavour took ${Math.round((Date.now() - started) / 1000)} s`);
   }
   return results;
 }

@@ -8,7 +8,6 @@
  * RUNPATH, and its libtorch libraries are preloaded by absolute path (scripts/load-binary.js). Either way
  * no LD_LIBRARY_PATH is needed, and a moved or mismatched libtorch is a LibtorchError, not a dlopen crash.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { LibtorchError, nativeErrorClasses } from './errors';
 import { BinaryBuildInfo, BinaryResolution, loadBinaryScript, readBinaryBuildInfo, resolveBinary } from './binary/resolve';
@@ -121,14 +120,7 @@ export interface NativeTensorAddon {
   randnAsync(shape: number[], options: NativeTensorOptions): Promise<H>;
 }
 
-export interface BuildInfo {
-  libtorchVersion: string;
-  libtorchRoot: string;
-  libtorchLibDir: string;
-  libtorchRoute: string;
-  cuda: boolean;
-  napiVersion: number;
-}
+export type BuildInfo = BinaryBuildInfo;
 
 export const packageRoot = path.resolve(__dirname, '..');
 

@@ -1,7 +1,7 @@
 // Installing the packed tarballs into a new project outside the repository, offline, with LD_LIBRARY_PATH
-// unset: the prebuilt CPU platform package trains 10 steps with no compiler or cmake run; with
-// MOONLIGHT_FORCE_BUILD=1 the source build (cmake-js) is used instead; a broken prebuilt binary is
-// skipped with a warning that says why; with nothing left, one error lists every route tried.
+// unset: the prebuilt CPU platform package trains 10 steps with no compiler or cmake run; a broken
+// prebuilt binary is skipped with a warning that says why; with nothing left, one error lists every route
+// tried; with MOONLIGHT_FORCE_BUILD=1 the source build (cmake-js) is made and trains.
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -79,7 +79,7 @@ beforeAll(() => {
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   const tarball = (prefix: string) => path.join(packs, fs.readdirSync(packs).find((f) => f.startsWith(prefix))!);
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund',
+  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts',
     tarball('moonlight-torch-0'), tarball('moonlight-torch-linux-x64-cpu-')], cleanEnv());
   if (install.status !== 0) throw new Error(`npm install failed:\n${install.stdout}\n${install.stderr}`);
   expect(install.stderr).toMatch(/using the prebuilt @moonlight-torch\/linux-x64-cpu/);
@@ -112,23 +112,24 @@ test('prebuilt CPU route: 10 training steps, no compiler or cmake run, LD_LIBRAR
   expect(report.binary.attempts[0]).toMatchObject({ route: 'platform package @moonlight-torch/linux-x64-cuda', ok: false, detail: 'not installed' });
 }, 10 * 60_000);
 
-test('MOONLIGHT_FORCE_BUILD=1: the source build (cmake-js) is made and used', () => {
-  const env = cleanEnv({ MOONLIGHT_FORCE_BUILD: '1' }, { withCompilers: true });
-  trainTenSteps(path.join(work, 'run-source'), env);
-  expect(fs.existsSync(path.join(installed, 'build', 'Release', 'moonlight.node'))).toBe(true);
-  const report = JSON.parse(moonlight(['doctor', '--json'], env).stdout);
-  expect(report.binary.route).toBe('local build');
-  expect(report.binary.attempts[0]).toMatchObject({ route: 'platform packages', ok: false, detail: 'skipped: MOONLIGHT_FORCE_BUILD=1' });
-}, 30 * 60_000);
-
 describe('a broken prebuilt binary', () => {
   const binary = path.join(cpuPackage, 'moonlight.node');
   const intact = `${binary}.intact`;
+  const localBuild = path.join(installed, 'build');
   beforeAll(() => {
     fs.copyFileSync(binary, intact);
     fs.writeFileSync(binary, 'not an ELF file');
+    // The route after the platform packages: a local build, here the repository's (built on this machine
+    // against the same Python torch); the source build itself is the MOONLIGHT_FORCE_BUILD test's.
+    fs.mkdirSync(path.join(localBuild, 'Release'), { recursive: true });
+    for (const file of ['moonlight.node', 'build-info.json']) {
+      fs.copyFileSync(path.join(repoRoot, 'build', 'Release', file), path.join(localBuild, 'Release', file));
+    }
   });
-  afterAll(() => fs.renameSync(intact, binary));
+  afterAll(() => {
+    fs.renameSync(intact, binary);
+    fs.rmSync(localBuild, { recursive: true, force: true });
+  });
 
   test('is skipped with a warning that says why, and the next route is used', () => {
     const probe = run(process.execPath, ['-e', "const m = require('moonlight-torch'); console.log(m.tensor([1, 2]).add(1).toNumbers().join(','))"],
@@ -139,8 +140,7 @@ describe('a broken prebuilt binary', () => {
   });
 
   test('with no other route, one error lists every route tried and how to fix it', () => {
-    const build = path.join(installed, 'build');
-    fs.renameSync(build, `${build}.away`);
+    fs.renameSync(localBuild, `${localBuild}.away`);
     try {
       const probe = run(process.execPath, ['-e',
         "try { require('moonlight-torch').tensor([1]) } catch (e) { console.error(`${e.name}: ${e.message}`); process.exit(3) }"], cleanEnv());
@@ -152,8 +152,24 @@ describe('a broken prebuilt binary', () => {
       expect(probe.stderr).toMatch(/How to fix it/);
       expect(fs.readFileSync(shimLog, 'utf8')).toMatch(/^cmake /m);
     } finally {
-      fs.rmSync(build, { recursive: true, force: true });
-      fs.renameSync(`${build}.away`, build);
+      // What the failed build attempt (cmake-js with the failing cmake shim) left behind goes.
+      fs.rmSync(localBuild, { recursive: true, force: true });
+      fs.renameSync(`${localBuild}.away`, localBuild);
     }
   });
 });
+
+test('MOONLIGHT_FORCE_BUILD=1: the source build (cmake-js) is made, chosen over the prebuilt binary, and trains', () => {
+  const env = cleanEnv({ MOONLIGHT_FORCE_BUILD: '1' }, { withCompilers: true });
+  // The install hook builds when forced (npm rebuild runs it again, as a user would).
+  const rebuild = run('npm', ['rebuild', '--offline', '--foreground-scripts', 'moonlight-torch'], env, 40 * 60_000);
+  if (rebuild.status !== 0) throw new Error(`npm rebuild failed:\n${rebuild.stdout}\n${rebuild.stderr}`);
+  expect(rebuild.stderr).toMatch(/building against libtorch/);
+  expect(fs.existsSync(path.join(installed, 'build', 'Release', 'moonlight.node'))).toBe(true);
+  trainTenSteps(path.join(work, 'run-source'), env);
+  const report = JSON.parse(moonlight(['doctor', '--json'], env).stdout);
+  expect(report.binary.route).toBe('local build');
+  expect(report.binary.attempts[0]).toMatchObject({ route: 'platform packages', ok: false, detail: 'skipped: MOONLIGHT_FORCE_BUILD=1' });
+  // Without the override the prebuilt binary is preferred again.
+  expect(JSON.parse(moonlight(['doctor', '--json'], cleanEnv()).stdout).binary.route).toBe('platform package @moonlight-torch/linux-x64-cpu');
+}, 45 * 60_000);

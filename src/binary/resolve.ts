@@ -10,7 +10,9 @@
  * The result also feeds `moonlight doctor`.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { LibtorchError } from '../errors';
 
@@ -98,8 +100,35 @@ export function readBinaryBuildInfo(binary: string): BinaryBuildInfo {
   return JSON.parse(fs.readFileSync(infoPath, 'utf8')) as BinaryBuildInfo;
 }
 
+// A passed test load is remembered (per user, in the temp folder) for the same binary file, libtorch and
+// Node, so only the first start after an install or upgrade pays for the child process.
+function testLoadMarker(binary: string, libDir: string, preload: string[]): string {
+  const stat = fs.statSync(binary);
+  const key = createHash('sha256')
+    .update(JSON.stringify([binary, stat.size, stat.mtimeMs, libDir, preload, process.version, process.execPath]))
+    .digest('hex')
+    .slice(0, 32);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return path.join(os.tmpdir(), `moonlight-torch-${uid}`, `test-loaded-${key}`);
+}
+
 /** Loads `binary` in a child process; null when it loads, else the child's reason. */
 export function testLoad(binary: string, libDir: string, preload: string[], env: NodeJS.ProcessEnv): string | null {
+  const marker = testLoadMarker(binary, libDir, preload);
+  if (fs.existsSync(marker)) return null;
+  const failure = testLoadInChild(binary, libDir, preload, env);
+  if (failure === null) {
+    try {
+      fs.mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(marker, '');
+    } catch {
+      // Only a cache: without it the next start test-loads again.
+    }
+  }
+  return failure;
+}
+
+function testLoadInChild(binary: string, libDir: string, preload: string[], env: NodeJS.ProcessEnv): string | null {
   const child = spawnSync(process.execPath, [loadBinaryScript, binary, libDir, preload.join(',')], {
     encoding: 'utf8',
     env,
