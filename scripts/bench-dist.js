@@ -3,7 +3,7 @@
 //   optimizer state bytes per rank, 1 rank vs 2 (ZeRO-1 should halve it);
 //   bytes each rank sends per step, ZeRO-1 Muon vs ZeRO-1 AdamW, and their ratio (paper: 1–1.25×);
 //   step time of ZeRO-1 vs whole-matrix Muon.
-// Needs dist/ and the addon (npm run build). Children: test/helpers/dist-child.js.
+// Needs dist/ and the addon (npm run build:all). Children: test/helpers/dist-child.js.
 const { spawn } = require('child_process');
 const net = require('net');
 const path = require('path');

@@ -7,21 +7,25 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { ensureLibtorch, packageRoot } = require('./libtorch');
 
-const buildDir = path.join(packageRoot, 'build');
+const defaultBuildDir = path.join(packageRoot, 'build');
 
-function buildNative({ env = process.env, log = console.error } = {}) {
-  const libtorch = ensureLibtorch(env, log);
+/**
+ * Builds into `buildDir` (default <package>/build) against `libtorch` (default: the one scripts/libtorch.js
+ * finds or installs). `cmakeDefines` are extra `NAME=value` CMake variables (the CUDA flavour's toolkit paths).
+ */
+function buildNative({ env = process.env, log = console.error, buildDir = defaultBuildDir, libtorch, cmakeDefines = [] } = {}) {
+  libtorch ??= ensureLibtorch(env, log);
   log(`moonlight-torch: building against libtorch ${libtorch.version} (${libtorch.route}: ${libtorch.root})`);
   // cmake-js only configures a fresh build folder; a different libtorch than last time needs a new
   // configure, else the old one would silently stay linked.
-  const previous = readBuildInfo();
+  const previous = readBuildInfo(buildDir);
   const sameLibtorch = previous && previous.libtorchRoot === libtorch.root && previous.libtorchRoute === libtorch.route;
-  if (!sameLibtorch) runCmakeJs('configure', libtorch, env);
-  runCmakeJs('build', libtorch, env);
+  if (!sameLibtorch) runCmakeJs('configure', libtorch, env, buildDir, cmakeDefines);
+  runCmakeJs('build', libtorch, env, buildDir, cmakeDefines);
   return libtorch;
 }
 
-function readBuildInfo() {
+function readBuildInfo(buildDir = defaultBuildDir) {
   try {
     return JSON.parse(fs.readFileSync(path.join(buildDir, 'Release', 'build-info.json'), 'utf8'));
   } catch {
@@ -29,7 +33,7 @@ function readBuildInfo() {
   }
 }
 
-function runCmakeJs(command, libtorch, env) {
+function runCmakeJs(command, libtorch, env, buildDir, cmakeDefines) {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [packageRoot] });
   const args = [
     cmakeJs, command, '--directory', packageRoot, '--out', buildDir,
@@ -37,6 +41,7 @@ function runCmakeJs(command, libtorch, env) {
     // Torch_DIR is cached by the first configure; naming it makes a libtorch switch take effect.
     `--CDTorch_DIR=${path.join(libtorch.cmakePrefixPath, "Torch")}`,
     `--CDMOONLIGHT_LIBTORCH_ROUTE=${libtorch.route}`,
+    ...cmakeDefines.map((define) => `--CD${define}`),
   ];
   const result = spawnSync(process.execPath, args, {
     cwd: packageRoot,
@@ -48,7 +53,7 @@ function runCmakeJs(command, libtorch, env) {
   }
 }
 
-module.exports = { buildNative };
+module.exports = { buildNative, readBuildInfo, defaultBuildDir };
 
 if (require.main === module) {
   try {

@@ -4,12 +4,17 @@
 //   2. the Python torch that `python3` (or MOONLIGHT_PYTHON) imports;
 //   3. a project-local install in <package>/.libtorch, made by `npm run setup` with pip (never by default
 //      at load time: that is an install step).
-// Every route's libtorch must be the pinned version unless MOONLIGHT_BYPASS_VERSION_CHECK=1.
+// Every route's libtorch must be a supported version unless MOONLIGHT_BYPASS_VERSION_CHECK=1: the CPU
+// flavour is pinned to torch 2.13.0 (the test oracles' version), the CUDA flavour's prebuilt binary to the
+// CUDA torch wheel of the local index, 2.14.1; a source build accepts either.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
 const PINNED_TORCH_VERSION = '2.13.0';
+// The libtorch each prebuilt flavour is built against (scripts/prebuild.js).
+const FLAVOUR_TORCH_VERSIONS = { cpu: PINNED_TORCH_VERSION, cuda: '2.14.1' };
+const SUPPORTED_TORCH_VERSIONS = [...new Set(Object.values(FLAVOUR_TORCH_VERSIONS))];
 const packageRoot = path.resolve(__dirname, '..');
 const localInstallDir = path.join(packageRoot, '.libtorch');
 const pythonProbeTimeoutMs = 60_000;
@@ -65,12 +70,13 @@ function fromPython(env) {
   const python = env.MOONLIGHT_PYTHON || 'python3';
   const probe = spawnSync(
     python,
-    ['-c', 'import os, torch; print(os.path.dirname(torch.__file__))'],
+    // find_spec locates torch without importing it (an import costs seconds and CUDA initialisation).
+    ['-c', "import importlib.util as u; s = u.find_spec('torch'); print(s.submodule_search_locations[0] if s else '')"],
     { encoding: 'utf8', timeout: pythonProbeTimeoutMs, env: { ...env, PYTHONWARNINGS: 'ignore' } },
   );
   if (probe.status !== 0 || !probe.stdout) return null;
   const root = probe.stdout.trim().split('\n').pop();
-  return describeRoot('python', root);
+  return root ? describeRoot('python', root) : null;
 }
 
 function fromLocalInstall() {
@@ -79,10 +85,11 @@ function fromLocalInstall() {
 
 function checkVersion(found, env) {
   const base = found.version.split('+')[0];
-  if (base !== PINNED_TORCH_VERSION && env.MOONLIGHT_BYPASS_VERSION_CHECK !== '1') {
+  if (!SUPPORTED_TORCH_VERSIONS.includes(base) && env.MOONLIGHT_BYPASS_VERSION_CHECK !== '1') {
     throw new LibtorchNotFoundError(
       `libtorch ${found.version} found through ${found.route} at ${found.root}, but moonlight-torch is pinned to ` +
-        `${PINNED_TORCH_VERSION}. Install torch==${PINNED_TORCH_VERSION} (or unzip that libtorch and set LIBTORCH), ` +
+        `${FLAVOUR_TORCH_VERSIONS.cpu} (CPU) or ${FLAVOUR_TORCH_VERSIONS.cuda} (CUDA). Install ` +
+        `torch==${PINNED_TORCH_VERSION} (or unzip that libtorch and set LIBTORCH), ` +
         'or set MOONLIGHT_BYPASS_VERSION_CHECK=1 to try anyway.',
     );
   }
@@ -136,6 +143,8 @@ function notFoundMessage() {
 
 module.exports = {
   PINNED_TORCH_VERSION,
+  FLAVOUR_TORCH_VERSIONS,
+  SUPPORTED_TORCH_VERSIONS,
   LibtorchNotFoundError,
   localInstallDir,
   packageRoot,

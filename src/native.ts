@@ -1,15 +1,16 @@
 /**
  * The one place that loads the native addon and declares its interface.
  *
- * The addon is found at MOONLIGHT_BINARY if set, else at <package>/build/Release/moonlight.node (built by
- * `npm run build:native` or the package's install script). Beside it, build-info.json records the
- * libtorch it was linked against; the addon's RUNPATH points at that libtorch's lib folder, so no
- * LD_LIBRARY_PATH is needed. Before loading, that libtorch is checked to still be there and to be the same
- * version, so a moved or upgraded libtorch gives a LibtorchError that says to rebuild, not a dlopen crash.
+ * src/binary/resolve.ts picks the binary: MOONLIGHT_BINARY, else a prebuilt platform package that matches
+ * the libtorch found at run time (test-loaded in a child process first), else the local build in
+ * <package>/build/Release (made with cmake-js if missing). A local build's RUNPATH points at the libtorch
+ * it was built against (checked to still be there with the same version); a prebuilt binary has no
+ * RUNPATH, and its libtorch libraries are preloaded by absolute path (scripts/load-binary.js). Either way
+ * no LD_LIBRARY_PATH is needed, and a moved or mismatched libtorch is a LibtorchError, not a dlopen crash.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { LibtorchError, nativeErrorClasses } from './errors';
+import { BinaryBuildInfo, BinaryResolution, loadBinaryScript, readBinaryBuildInfo, resolveBinary } from './binary/resolve';
 import type { NativeIoAddon } from './io/safetensors';
 import type { NativeOptimAddon } from './optim/optimizer';
 import type { NativeModelsAddon } from './models/native';
@@ -119,67 +120,41 @@ export interface NativeTensorAddon {
   randnAsync(shape: number[], options: NativeTensorOptions): Promise<H>;
 }
 
-export interface BuildInfo {
-  libtorchVersion: string;
-  libtorchRoot: string;
-  libtorchLibDir: string;
-  libtorchRoute: string;
-  cuda: boolean;
-  napiVersion: number;
-}
+export type BuildInfo = BinaryBuildInfo;
 
 export const packageRoot = path.resolve(__dirname, '..');
 
+let resolution: BinaryResolution | undefined;
+
+/** Which binary is (or will be) loaded, the libtorch it runs on, and every route tried (src/binary/resolve.ts). */
+export function binaryResolution(): BinaryResolution {
+  resolution ??= resolveBinary();
+  return resolution;
+}
+
 export function addonPath(): string {
-  return process.env.MOONLIGHT_BINARY
-    ? path.resolve(process.env.MOONLIGHT_BINARY)
-    : path.join(packageRoot, 'build', 'Release', 'moonlight.node');
+  return binaryResolution().binary;
 }
 
-export function readBuildInfo(binary = addonPath()): BuildInfo {
-  const infoPath = path.join(path.dirname(binary), 'build-info.json');
-  if (!fs.existsSync(binary) || !fs.existsSync(infoPath)) {
-    throw new LibtorchError(
-      `moonlight-torch's native addon is not built: ${binary} or ${infoPath} is missing. ` +
-        'Run `npm run setup` in the package folder (it finds or installs libtorch and builds the addon).',
-    );
-  }
-  return JSON.parse(fs.readFileSync(infoPath, 'utf8')) as BuildInfo;
-}
-
-function installedTorchVersion(root: string): string | null {
-  try {
-    const text = fs.readFileSync(path.join(root, 'share', 'cmake', 'Torch', 'TorchConfigVersion.cmake'), 'utf8');
-    return /set\(PACKAGE_VERSION "([^"]+)"\)/.exec(text)?.[1] ?? null;
-  } catch {
-    return null;
-  }
+/** build-info.json beside the binary: the libtorch it was built for (see BinaryBuildInfo for prebuilt ones). */
+export function readBuildInfo(binary = addonPath()): BinaryBuildInfo {
+  return readBinaryBuildInfo(binary);
 }
 
 function loadAddon(): NativeAddon {
-  const binary = addonPath();
-  const info = readBuildInfo(binary);
-  const found = installedTorchVersion(info.libtorchRoot);
-  if (found === null) {
-    throw new LibtorchError(
-      `the addon ${binary} was built against libtorch ${info.libtorchVersion} at ${info.libtorchRoot} ` +
-        `(route: ${info.libtorchRoute}), which is no longer there. Rebuild with \`npm run setup\`.`,
-    );
-  }
-  if (found !== info.libtorchVersion) {
-    throw new LibtorchError(
-      `the addon ${binary} was built against libtorch ${info.libtorchVersion}, but ${info.libtorchRoot} now holds ` +
-        `libtorch ${found}. Rebuild with \`npm run setup\`.`,
-    );
-  }
+  const chosen = binaryResolution();
+  for (const warning of chosen.warnings) console.error(`${warning}; using ${chosen.route} (${chosen.binary})`);
   let addon: NativeAddon;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    addon = require(binary) as NativeAddon;
+    const { loadBinary } = require(loadBinaryScript) as {
+      loadBinary(binary: string, libDir: string, libraries: string[]): unknown;
+    };
+    addon = loadBinary(chosen.binary, chosen.libtorch.libDir, chosen.preload) as NativeAddon;
   } catch (error) {
     throw new LibtorchError(
-      `could not load ${binary} (built against libtorch ${info.libtorchVersion} at ${info.libtorchLibDir}): ` +
-        `${(error as Error).message}. Rebuild with \`npm run setup\`.`,
+      `could not load ${chosen.binary} (${chosen.route}; libtorch ${chosen.buildInfo.libtorchVersion} at ${chosen.libtorch.libDir}): ` +
+        `${(error as Error).message}. Run \`npx moonlight doctor\`, or rebuild with \`npm run setup\`.`,
       { cause: error },
     );
   }

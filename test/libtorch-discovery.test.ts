@@ -58,3 +58,22 @@ test('without LIBTORCH and Python torch, the project-local install (if made) is 
     expect(found).toBeNull();
   }
 });
+
+test('the CUDA flavour pin (2.14.1) is accepted next to the CPU pin; anything else still needs the bypass', () => {
+  const cudaRoot = fakeLibtorch('2.14.1+cu130', { cuda: true });
+  expect(discovery.findLibtorch({ LIBTORCH: cudaRoot })).toMatchObject({ version: '2.14.1+cu130', cuda: true });
+  expect(() => discovery.findLibtorch({ LIBTORCH: fakeLibtorch('2.12.0', { cuda: true }) })).toThrow(/pinned to 2\.13\.0 \(CPU\) or 2\.14\.1 \(CUDA\)/);
+});
+
+test('a prebuilt binary fits a libtorch only with the same version and, for CUDA, a CUDA libtorch', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { libtorchMismatch } = require('../scripts/platform-packages.js') as {
+    libtorchMismatch(info: { libtorchVersion: string; cuda: boolean }, found: { version: string; cuda: boolean; root: string; route: string }): string | null;
+  };
+  const cpuTorch = { version: '2.13.0+cpu', cuda: false, root: '/t', route: 'python' };
+  const cudaTorch = { version: '2.14.1', cuda: true, root: '/t', route: 'LIBTORCH' };
+  expect(libtorchMismatch({ libtorchVersion: '2.13.0', cuda: false }, cpuTorch)).toBeNull();
+  expect(libtorchMismatch({ libtorchVersion: '2.14.1', cuda: true }, cudaTorch)).toBeNull();
+  expect(libtorchMismatch({ libtorchVersion: '2.14.1', cuda: true }, cpuTorch)).toMatch(/CUDA binary and the libtorch found \(\/t\) has no CUDA/);
+  expect(libtorchMismatch({ libtorchVersion: '2.13.0', cuda: false }, cudaTorch)).toMatch(/built for libtorch 2\.13\.0, and the libtorch found is 2\.14\.1/);
+});

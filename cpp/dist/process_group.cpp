@@ -10,6 +10,15 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// The CUDA flavour (CMake sets MOONLIGHT_WITH_NCCL when the libtorch has torch_cuda and the NCCL headers
+// of the nvidia-nccl wheel are found); the CUDA torch wheel compiles ProcessGroupNCCL into libtorch_cuda.
+#ifdef MOONLIGHT_WITH_NCCL
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#include <torch/cuda.h>
+#endif
 
 #include "core/errors.h"
 
@@ -40,10 +49,29 @@ bool isLoopback(const std::string& address) {
 
 }  // namespace
 
+bool ncclCompiled() {
+#ifdef MOONLIGHT_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool glooCompiled() { return true; }
+
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<::c10d::Store> store;
-  c10::intrusive_ptr<::c10d::ProcessGroupGloo> gloo;
+  c10::intrusive_ptr<::c10d::Backend> gloo;  // CPU tensors (and CUDA ones when there is no nccl)
+  c10::intrusive_ptr<::c10d::Backend> nccl;  // CUDA tensors, CUDA flavour only
   std::chrono::milliseconds timeout;
+
+  // The backend that moves `tensor`: NCCL for CUDA tensors when there is one, else gloo.
+  ::c10d::Backend& backendFor(const at::Tensor& tensor, const ProcessGroupOptions& options) {
+    if (tensor.is_cuda() && nccl) return *nccl;
+    if (gloo) return *gloo;
+    fail(ErrorKind::Distributed, "the 'nccl' backend moves CUDA tensors only, got a " + tensor.device().str() +
+                                     " tensor (" + where(options) + "); use backend 'auto' or 'gloo' for CPU tensors");
+  }
 
   void wait(const c10::intrusive_ptr<::c10d::Work>& work, const char* what, const ProcessGroupOptions& options) {
     try {
@@ -65,6 +93,8 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   }
   if (options.timeout.count() <= 0) fail(ErrorKind::Distributed, "the timeout must be positive");
   impl_->timeout = options.timeout;
+  // Before the rendezvous: a backend this build cannot give fails now, not after waiting for the others.
+  const bool wantNccl = chooseNccl(options);
   ::c10d::TCPStoreOptions storeOptions;
   storeOptions.port = static_cast<std::uint16_t>(options.masterPort);
   storeOptions.isServer = options.rank == 0;
@@ -84,6 +114,31 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
                                      std::to_string(options.masterPort) + " within " +
                                      std::to_string(options.timeout.count()) + " ms (" + where(options) + "): " + cause);
   }
+  if (options.backend != "nccl") connectGloo(options);
+  if (wantNccl) connectNccl(options);
+}
+
+bool ProcessGroup::chooseNccl(const ProcessGroupOptions& options) {
+  if (options.backend == "gloo") return false;
+  if (options.backend == "nccl") {
+    if (!ncclCompiled()) {
+      fail(ErrorKind::Distributed, "backend 'nccl' needs the CUDA flavour of moonlight-torch; this addon was built "
+                                   "against a CPU libtorch without NCCL (" + where(options) + "). Use backend 'gloo' "
+                                   "or 'auto', or install the CUDA flavour (README, Installation)");
+    }
+    return true;
+  }
+  if (options.backend != "auto") {
+    fail(ErrorKind::Distributed, "backend is '" + options.backend + "'; expected 'auto', 'gloo' or 'nccl'");
+  }
+#ifdef MOONLIGHT_WITH_NCCL
+  return torch::cuda::is_available();
+#else
+  return false;
+#endif
+}
+
+void ProcessGroup::connectGloo(const ProcessGroupOptions& options) {
   try {
     auto glooOptions = ::c10d::ProcessGroupGloo::Options::create(options.timeout);
     glooOptions->devices.push_back(isLoopback(options.masterAddr)
@@ -97,6 +152,31 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   }
 }
 
+void ProcessGroup::connectNccl(const ProcessGroupOptions& options) {
+#ifdef MOONLIGHT_WITH_NCCL
+  if (!torch::cuda::is_available()) {
+    fail(ErrorKind::Distributed, "backend 'nccl' needs a visible CUDA GPU, and libtorch sees none (" + where(options) + ")");
+  }
+  try {
+    auto ncclOptions = ::c10d::ProcessGroupNCCL::Options::create();
+    ncclOptions->timeout = options.timeout;
+    auto store = c10::make_intrusive<::c10d::PrefixStore>("moonlight/nccl", impl_->store);
+    // Communicators are made lazily on the first collective, on the device of its tensors.
+    impl_->nccl = c10::make_intrusive<::c10d::ProcessGroupNCCL>(store, options.rank, options.worldSize, ncclOptions);
+  } catch (const std::exception& error) {
+    fail(ErrorKind::Distributed, "could not create the NCCL process group (" + where(options) + "): " +
+                                     firstLine(error.what()));
+  }
+#else
+  (void)options;
+#endif
+}
+
+std::string ProcessGroup::backendNames() const {
+  if (impl_->gloo && impl_->nccl) return "gloo+nccl";
+  return impl_->nccl ? "nccl" : "gloo";
+}
+
 ProcessGroup::~ProcessGroup() = default;
 
 void ProcessGroup::allReduce(at::Tensor& tensor, ReduceOp op) {
@@ -104,7 +184,7 @@ void ProcessGroup::allReduce(at::Tensor& tensor, ReduceOp op) {
   ::c10d::AllreduceOptions opts;
   opts.reduceOp = c10dOp(op);
   opts.timeout = impl_->timeout;
-  impl_->wait(impl_->gloo->allreduce(tensors, opts), "allReduce", options_);
+  impl_->wait(impl_->backendFor(tensor, options_).allreduce(tensors, opts), "allReduce", options_);
   if (op == ReduceOp::Avg) tensor.div_(options_.worldSize);
   const int64_t w = options_.worldSize;
   bytesSent_ += 2 * (w - 1) * tensor.nbytes() / w;
@@ -117,7 +197,7 @@ void ProcessGroup::reduceScatter(at::Tensor& output, at::Tensor& input, ReduceOp
   ::c10d::ReduceScatterOptions opts;
   opts.reduceOp = c10dOp(op);
   opts.timeout = impl_->timeout;
-  impl_->wait(impl_->gloo->_reduce_scatter_base(output, input, opts), "reduceScatter", options_);
+  impl_->wait(impl_->backendFor(input, options_)._reduce_scatter_base(output, input, opts), "reduceScatter", options_);
   if (op == ReduceOp::Avg) output.div_(options_.worldSize);
   bytesSent_ += (options_.worldSize - 1) * output.nbytes();
 }
@@ -128,7 +208,7 @@ void ProcessGroup::allGather(at::Tensor& output, at::Tensor& input) {
   }
   ::c10d::AllgatherOptions opts;
   opts.timeout = impl_->timeout;
-  impl_->wait(impl_->gloo->_allgather_base(output, input, opts), "allGather", options_);
+  impl_->wait(impl_->backendFor(input, options_)._allgather_base(output, input, opts), "allGather", options_);
   bytesSent_ += (options_.worldSize - 1) * input.nbytes();
 }
 
@@ -138,14 +218,16 @@ void ProcessGroup::broadcast(at::Tensor& tensor, int root) {
   ::c10d::BroadcastOptions opts;
   opts.rootRank = root;
   opts.timeout = impl_->timeout;
-  impl_->wait(impl_->gloo->broadcast(tensors, opts), "broadcast", options_);
+  impl_->wait(impl_->backendFor(tensor, options_).broadcast(tensors, opts), "broadcast", options_);
   if (root == options_.rank) bytesSent_ += (options_.worldSize - 1) * tensor.nbytes();
 }
 
 void ProcessGroup::barrier() {
   ::c10d::BarrierOptions opts;
   opts.timeout = impl_->timeout;
-  impl_->wait(impl_->gloo->barrier(opts), "barrier", options_);
+  // gloo's barrier needs no device; an NCCL-only group uses NCCL's (on the current CUDA device).
+  ::c10d::Backend& backend = impl_->gloo ? *impl_->gloo : *impl_->nccl;
+  impl_->wait(backend.barrier(opts), "barrier", options_);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // A data-parallel process group on libtorch's c10d: a TCPStore rendezvous (rank 0 serves it on
-// masterPort) and ProcessGroupGloo for CPU tensors. Thin wrappers around c10d's collectives that wait for
+// masterPort), ProcessGroupGloo for CPU tensors and, in the CUDA flavour (MOONLIGHT_WITH_NCCL),
+// ProcessGroupNCCL for CUDA tensors. Thin wrappers around c10d's collectives that wait for
 // completion, turn every c10d failure into a DistributedError, and count the bytes this rank sends (for
 // the communication bench). Plain C++ (no N-API).
 #pragma once
@@ -20,7 +21,15 @@ struct ProcessGroupOptions {
   std::string masterAddr = "127.0.0.1";
   int masterPort = 29500;
   std::chrono::milliseconds timeout{30000};
+  // "auto": gloo for CPU tensors plus nccl for CUDA tensors when this build has NCCL and a GPU is visible
+  // (torch's "cpu:gloo,cuda:nccl"); "gloo": gloo only; "nccl": nccl only (CUDA tensors; DistributedError
+  // in a build without NCCL).
+  std::string backend = "auto";
 };
+
+// Whether this build compiled ProcessGroupNCCL in (the CUDA flavour) / ProcessGroupGloo (always).
+bool ncclCompiled();
+bool glooCompiled();
 
 enum class ReduceOp { Sum, Avg };
 
@@ -35,6 +44,8 @@ class ProcessGroup {
 
   int rank() const { return options_.rank; }
   int worldSize() const { return options_.worldSize; }
+  // The backends in use: "gloo", "nccl" or "gloo+nccl".
+  std::string backendNames() const;
 
   // In place on `tensor`.
   void allReduce(at::Tensor& tensor, ReduceOp op);
@@ -52,6 +63,9 @@ class ProcessGroup {
 
  private:
   struct Impl;
+  static bool chooseNccl(const ProcessGroupOptions& options);
+  void connectGloo(const ProcessGroupOptions& options);
+  void connectNccl(const ProcessGroupOptions& options);
   ProcessGroupOptions options_;
   std::unique_ptr<Impl> impl_;
   int64_t bytesSent_ = 0;

@@ -40,6 +40,9 @@ Napi::Value distInit(const Napi::CallbackInfo& info) {
     options.masterAddr = toString(object.Get("masterAddr"), "masterAddr");
     options.masterPort = static_cast<int>(toInt64(object.Get("masterPort"), "masterPort"));
     options.timeout = std::chrono::milliseconds(toInt64(object.Get("timeoutMs"), "timeoutMs"));
+    if (object.Has("backend") && !object.Get("backend").IsUndefined()) {
+      options.backend = toString(object.Get("backend"), "backend");
+    }
     return PromiseWorker<bool>::start(
         info.Env(), "moonlight:distInit",
         [options]() {
@@ -68,7 +71,10 @@ Napi::Value distState(const Napi::CallbackInfo& info) {
       state.Set("rank", group->rank());
       state.Set("worldSize", group->worldSize());
       state.Set("bytesSent", static_cast<double>(group->bytesSent()));
+      state.Set("backend", group->backendNames());
     }
+    state.Set("ncclCompiled", dist::ncclCompiled());
+    state.Set("glooCompiled", dist::glooCompiled());
     return state;
   });
 }

@@ -20,14 +20,26 @@ export interface DistributedInitOptions {
   masterPort?: number;
   /** How long the rendezvous and each collective may take. Default 30 000 ms. */
   timeoutMs?: number;
+  /**
+   * 'auto' (default): gloo for CPU tensors, plus NCCL for CUDA tensors in the CUDA flavour when a GPU is
+   * visible; 'gloo'; or 'nccl' (CUDA tensors only; a DistributedError in the CPU flavour, which has no NCCL).
+   */
+  backend?: DistributedBackend;
 }
+
+export type DistributedBackend = 'auto' | 'gloo' | 'nccl';
 
 export type ReduceOpName = 'sum' | 'avg';
 
 export interface NativeDistAddon {
-  distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number }): Promise<void>;
+  distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; backend?: DistributedBackend }): Promise<void>;
   distDestroy(): void;
-  distState(): { initialized: boolean; rank?: number; worldSize?: number; bytesSent?: number };
+  distState(): {
+    initialized: boolean; rank?: number; worldSize?: number; bytesSent?: number;
+    /** The backends in use: 'gloo', 'nccl' or 'gloo+nccl'. */
+    backend?: string;
+    glooCompiled: boolean; ncclCompiled: boolean;
+  };
   distCollective(kind: 'allReduce' | 'allGather' | 'reduceScatter', tensor: NativeTensorHandle, op?: ReduceOpName): Promise<NativeTensorHandle>;
   distCollective(kind: 'broadcast', tensor: NativeTensorHandle, root: number): Promise<NativeTensorHandle>;
   distBarrier(): Promise<void>;
@@ -58,7 +70,11 @@ class Distributed {
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ArgumentError(`timeoutMs is ${String(timeoutMs)}; expected a positive integer`);
     const masterAddr = options.masterAddr ?? process.env.MASTER_ADDR ?? '127.0.0.1';
-    await native().distInit({ rank, worldSize, masterAddr, masterPort, timeoutMs });
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'gloo', 'nccl'].includes(backend)) {
+      throw new ArgumentError(`backend is '${String(backend)}'; expected 'auto', 'gloo' or 'nccl'`);
+    }
+    await native().distInit({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend });
   }
 
   get isInitialized(): boolean {
@@ -73,6 +89,11 @@ class Distributed {
   /** Number of processes; 1 when not initialized. */
   get worldSize(): number {
     return native().distState().worldSize ?? 1;
+  }
+
+  /** The c10d backends in use ('gloo', 'nccl' or 'gloo+nccl'); null when not initialized. */
+  get backend(): string | null {
+    return native().distState().backend ?? null;
   }
 
   /** $LOCAL_RANK (the rank on this node), 0 when unset. */

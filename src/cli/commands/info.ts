@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { addonPath, native, readBuildInfo } from '../../native';
+import { binaryResolution, native } from '../../native';
 
 interface InfoArgs {
   json: boolean;
@@ -12,15 +12,15 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   builder: (y) =>
     y.option('json', { type: 'boolean', default: false, describe: 'Print the facts as one JSON object' }),
   handler: (args) => {
-    const binary = addonPath();
-    const build = readBuildInfo(binary);
+    const chosen = binaryResolution();
     const addon = native();
     const facts = {
-      addon: binary,
+      addon: chosen.binary,
+      binaryRoute: chosen.route,
       libtorchVersion: addon.libtorchVersion,
-      libtorchRoute: build.libtorchRoute,
-      libtorchRoot: build.libtorchRoot,
-      cudaBuild: build.cuda,
+      libtorchRoute: chosen.libtorch.route,
+      libtorchRoot: chosen.libtorch.root,
+      cudaBuild: chosen.buildInfo.cuda,
       cudaAvailable: addon.cudaAvailable(),
       cudaDevices: addon.cudaDeviceCount(),
     };
