@@ -117,6 +117,11 @@ Napi::Function ModelHandle::defineClass(Napi::Env env) {
                          InstanceMethod<&ModelHandle::isTraining>("isTraining"),
                          InstanceMethod<&ModelHandle::routerBiases>("routerBiases"),
                          InstanceMethod<&ModelHandle::dispose>("dispose"),
+                         InstanceMethod<&ModelHandle::attachLora>("attachLora"),
+                         InstanceMethod<&ModelHandle::mergeLora>("mergeLora"),
+                         InstanceMethod<&ModelHandle::removeLora>("removeLora"),
+                         InstanceMethod<&ModelHandle::loadLora>("loadLora"),
+                         InstanceMethod<&ModelHandle::freeze>("freeze"),
                      });
 }
 

@@ -32,6 +32,12 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value isTraining(const Napi::CallbackInfo& info);
   Napi::Value routerBiases(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
+  // Fine-tuning (model_lora_bindings.cpp): LoRA adapters and freezing.
+  Napi::Value attachLora(const Napi::CallbackInfo& info);
+  Napi::Value mergeLora(const Napi::CallbackInfo& info);
+  Napi::Value removeLora(const Napi::CallbackInfo& info);
+  Napi::Value loadLora(const Napi::CallbackInfo& info);
+  Napi::Value freeze(const Napi::CallbackInfo& info);
 
   const std::shared_ptr<models::CausalLM>& live() const;
 

@@ -10,6 +10,7 @@ import { plotCommand } from './commands/plot';
 import { launchCommand } from './commands/launch';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
+import { mergeCommand } from './commands/merge';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(launchCommand)
     .command(evalCommand)
     .command(generateCommand)
+    .command(mergeCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
