@@ -13,6 +13,7 @@ import {
 } from '../src/train/sft_data';
 import { moonlightTiny, qwen2Tiny } from './helpers/model_configs';
 import { runPythonFile } from './helpers/python';
+import { CHATML_TEMPLATE } from './helpers/chat_templates';
 
 const ORACLE = path.join(__dirname, '..', 'scripts', 'oracle', 'transformers_reference.py');
 const tokenizer = byteTokenizer();
@@ -30,11 +31,6 @@ function handBuilt(pieces: Array<[string, boolean]>): { inputIds: number[]; labe
   }
   return { inputIds, labels };
 }
-
-export const CHATML_TEMPLATE =
-  "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}" +
-  "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 const twoTurns = [
   { role: 'user', content: 'Hi' },
