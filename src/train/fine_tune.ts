@@ -204,6 +204,8 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       try {
         metrics = await model.trainStepAccumulated(batches, optimizer, {
           precision: options.precision ?? 'fp32', maxGradNorm: options.maxGradNorm ?? undefined,
+          // The routers' correction biases belong to the frozen base: an adapter folder could not carry their change.
+          ...(options.lora ? { routerBiasUpdateRate: 0 } : {}),
         });
       } finally {
         batches.forEach((b) => Object.values(b).forEach((t) => t.dispose()));
