@@ -25,6 +25,8 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-sft-'));
 const base = path.join(root, 'base', 'model');
 const run = path.join(root, 'run');
 const inputIds = [[5, 60, 61, 70, 80, 90, 100, 110, 120, 130, 140, 150]];
+// Qwen2 tiny without its (tied) embedding: per layer q/k/v (+ biases), o, gate/up/down and two norms; the final norm.
+const qwenParametersWithoutEmbedding = 2 * (48 * 48 + 48 + 2 * (48 * 24 + 24) + 48 * 48 + 3 * 48 * 96 + 2 * 48) + 48;
 const maxAbsDiff = (a: Tensor, b: Tensor): number => a.sub(b).abs().max().item();
 
 function moonlight(...args: string[]) {
@@ -76,13 +78,29 @@ test('the saved folder is complete and transformers loads it with our logits; PE
   expect(mergeResult.stderr).toBe('');
   expect(mergeResult.stdout).toMatch(/merged 14 adapted layers/);
 
+  // Full fine-tuning from the same folder (--train_type full): every weight trains; the folder is complete too.
+  const fullRun = path.join(root, 'full');
+  const full = moonlight('train', '--from', base, '--dataset', chatSamplePath, '--train_type', 'full', '--freeze_parameters', 'embed_tokens',
+    '--optimizer', 'muon', '--steps', '3', '--batch_size', '2', '--out', fullRun);
+  expect(full.status).toBe(0);
+  expect(full.stdout).toMatch(/fine-tuning .* \(full\), 3 steps/);
+  expect(full.stdout).toMatch(/\(1 tensors frozen\)/);
+  const fullState = Number(/optimizer state: ([\d,]+) bytes/.exec(full.stdout)![1].replace(/,/g, ''));
+  const fullTrainable = Number(/trainable parameters: ([\d,]+)/.exec(full.stdout)![1].replace(/,/g, ''));
+  expect(fullTrainable).toBe(qwenParametersWithoutEmbedding);
+  expect(fullState).toBeGreaterThan(4 * fullTrainable);  // norms and biases take AdamW's two buffers
+  expect(fs.existsSync(path.join(fullRun, 'model', 'tokenizer.json'))).toBe(true);
+
   const results = runPythonFile<{ results: Array<Record<string, unknown>> }>(LORA_ORACLE, {
     jobs: [
+      { kind: 'logits', model_dir: path.join(fullRun, 'model'), input_ids: inputIds, out: path.join(root, 'full.safetensors') },
       { kind: 'logits', model_dir: modelDir, input_ids: inputIds, out: path.join(root, 'hf.safetensors') },
       { kind: 'peft_logits', base_dir: base, adapter_dir: path.join(run, 'adapter'), input_ids: inputIds, out: path.join(root, 'peft.safetensors') },
     ],
   }, 300_000).results;
   expect(results[0]).toEqual({ missing: [], unexpected: [] });
+  expect(results[1]).toEqual({ missing: [], unexpected: [] });
+  results.shift();
   const ours = await CausalLM.fromPretrained(modelDir);
   const oursMerged = await CausalLM.fromPretrained(merged);
   try {
