@@ -80,7 +80,7 @@ describe.each(cases)('$name', ({ name, targets, adapted: adaptedCount }) => {
       expect(optimizer.stateBytes()).toBe(4 * numelOf(trainable));
       const full = await CausalLM.fromPretrained(baseDir(name));
       const fullOptimizer = new Muon(full.namedParameters({ expertStacks: true }), { lr: 0.01 });
-      expect(fullOptimizer.stateBytes()).toBeGreaterThan(20 * optimizer.stateBytes());
+      expect(fullOptimizer.stateBytes()).toBeGreaterThan(10 * optimizer.stateBytes());
       full.dispose();
     } finally {
       model.dispose();
@@ -123,9 +123,12 @@ test('routed experts targeted by name: per-expert PEFT names, B = 0 identity, me
   const model = await CausalLM.fromPretrained(baseDir('deepseek_v3'));
   try {
     const before = await logitsOf(model);
-    const modules = model.attachLora({ rank: 2, alpha: 4, dropout: 0, targetModules: ['experts.gate_proj', 'experts.up_proj', 'experts.down_proj'], seed: 1 });
-    // 2 MoE layers × 8 experts × 3 projections, named per expert.
-    expect(modules).toHaveLength(2 * 8 * 3);
+    const modules = model.attachLora({
+      rank: 2, alpha: 4, dropout: 0, seed: 1,
+      targetModules: ['q_proj', 'kv_a_proj_with_mqa', 'kv_b_proj', 'o_proj', 'experts.gate_proj', 'experts.up_proj', 'experts.down_proj'],
+    });
+    // Attention of 3 layers, and 2 MoE layers × 8 experts × 3 projections named per expert.
+    expect(modules).toHaveLength(3 * 4 + 2 * 8 * 3);
     expect(modules).toContain('model.layers.1.mlp.experts.7.down_proj');
     expect(maxAbsDiff(before, await logitsOf(model))).toBe(0);
     const names = [...model.namedParameters().keys()];
@@ -144,24 +147,35 @@ test('routed experts targeted by name: per-expert PEFT names, B = 0 identity, me
     expect(maxAbsDiff(await logitsOf(reloaded), adapted)).toBe(0);
     reloaded.dispose();
     model.mergeLora();
-    expect(maxAbsDiff(await logitsOf(model), adapted)).toBeLessThan(1e-4);
+    const merged = await logitsOf(model);
+    expect(maxAbsDiff(merged, adapted)).toBeLessThan(1e-4);
+    const mergedDir = path.join(root, 'experts-merged');
+    await model.savePretrained(mergedDir);
+    produced.set('experts', { adapted, merged, adapterDir: dir, mergedDir });
   } finally {
     model.dispose();
   }
 }, 60_000);
 
-test('Python PEFT loads our adapter folders onto the transformers models and gives our logits; transformers loads the merged folders', () => {
+test('Python PEFT loads our adapter folders (Qwen2 all-linear; DeepseekV3 attention + per-expert routed experts) onto the transformers models and gives our logits; transformers loads the merged folders', () => {
+  // DeepseekV3's all-linear adapter is left out: PEFT 0.21 remaps every gate/up/down_proj target of a transformers-5
+  // DeepseekV3 to the fused routed experts, so the dense MLP's and shared experts' adapters have nowhere to go there.
+  // Attention + routed experts ('experts') is what PEFT can place: it fuses our per-expert adapters itself.
+  const names = ['qwen2', 'experts'];
+  const base = (name: string): string => baseDir(name === 'experts' ? 'deepseek_v3' : name);
   const jobs = [];
-  for (const name of ['qwen2', 'deepseek_v3']) {
+  for (const name of names) {
     const p = produced.get(name)!;
-    jobs.push({ kind: 'peft_logits', base_dir: baseDir(name), adapter_dir: p.adapterDir, input_ids: inputIds, out: path.join(root, `${name}-peft.safetensors`) });
+    jobs.push({ kind: 'peft_logits', base_dir: base(name), adapter_dir: p.adapterDir, input_ids: inputIds, out: path.join(root, `${name}-peft.safetensors`) });
     jobs.push({ kind: 'logits', model_dir: p.mergedDir, input_ids: inputIds, out: path.join(root, `${name}-merged.safetensors`) });
   }
   const results = runPythonFile<{ results: Array<Record<string, unknown>> }>(LORA_ORACLE, { jobs }, 300_000).results;
   return (async () => {
-    for (const [i, name] of ['qwen2', 'deepseek_v3'].entries()) {
+    // PEFT's adapted modules: qwen2's 14 Linear; the attention's 12 Linear and, per MoE layer, its wrapped experts (2 entries).
+    const peftModules = [14, 12 + 2 * 2];
+    for (const [i, name] of names.entries()) {
       const p = produced.get(name)!;
-      expect(results[2 * i].adapted_modules).toBe(cases[i].adapted);
+      expect(results[2 * i].adapted_modules).toBe(peftModules[i]);
       const peft = (await loadSafetensors(path.join(root, `${name}-peft.safetensors`))).logits;
       expect(maxAbsDiff(peft, p.adapted)).toBeLessThan(1e-4);
       expect(results[2 * i + 1]).toEqual({ missing: [], unexpected: [] });
