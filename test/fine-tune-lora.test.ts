@@ -146,7 +146,12 @@ test('routed experts targeted by name: per-expert PEFT names, B = 0 identity, me
     await loadLoraAdapter(reloaded, dir);
     expect(maxAbsDiff(await logitsOf(reloaded), adapted)).toBe(0);
     reloaded.dispose();
+    // Cached generation (MLA's absorbed kv_b_proj included) sees the adapters as the merged weights do.
+    const generatedWithAdapters = (await model.eval().generate(inputIds, { maxNewTokens: 6 })).tokens;
+    model.train();
     model.mergeLora();
+    expect((await model.eval().generate(inputIds, { maxNewTokens: 6 })).tokens).toEqual(generatedWithAdapters);
+    model.train();
     const merged = await logitsOf(model);
     expect(maxAbsDiff(merged, adapted)).toBeLessThan(1e-4);
     const mergedDir = path.join(root, 'experts-merged');
@@ -177,6 +182,7 @@ test('Python PEFT loads our adapter folders (Qwen2 all-linear; DeepseekV3 attent
       const p = produced.get(name)!;
       expect(results[2 * i].adapted_modules).toBe(peftModules[i]);
       const peft = (await loadSafetensors(path.join(root, `${name}-peft.safetensors`))).logits;
+      console.log(`${name}: PEFT vs ours max |Δlogit| ${maxAbsDiff(peft, p.adapted).toExponential(2)}, merged vs adapted ${maxAbsDiff(p.merged, p.adapted).toExponential(2)}`);
       expect(maxAbsDiff(peft, p.adapted)).toBeLessThan(1e-4);
       expect(results[2 * i + 1]).toEqual({ missing: [], unexpected: [] });
       const merged = (await loadSafetensors(path.join(root, `${name}-merged.safetensors`))).logits;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include <napi.h>
 
@@ -43,5 +44,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
 
   std::shared_ptr<models::CausalLM> model_;
 };
+
+// The sync calls must not wait for a running job (that would block the JS thread): an ArgumentError instead.
+std::unique_lock<std::mutex> lockIdle(const models::CausalLM& model);
 
 }  // namespace moonlight::napi

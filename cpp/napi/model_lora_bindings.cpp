@@ -14,12 +14,6 @@ namespace moonlight::napi {
 
 namespace {
 
-std::unique_lock<std::mutex> lockIdleModel(const models::CausalLM& model) {
-  std::unique_lock<std::mutex> lock(model.mutex(), std::try_to_lock);
-  if (!lock.owns_lock()) fail(ErrorKind::Argument, "the model is busy with a forward or train step: await it before this call");
-  return lock;
-}
-
 Napi::Array stringArray(Napi::Env env, const std::vector<std::string>& values) {
   Napi::Array array = Napi::Array::New(env, values.size());
   for (uint32_t i = 0; i < values.size(); ++i) array.Set(i, values[i]);
@@ -54,7 +48,7 @@ models::LoraConfig toLoraConfig(const Napi::Value& value) {
 Napi::Value ModelHandle::attachLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
-    auto lock = lockIdleModel(*model);
+    auto lock = lockIdle(*model);
     return stringArray(info.Env(), models::attachLora(model->parameters(), toLoraConfig(argumentAt(info, 0))));
   });
 }
@@ -63,7 +57,7 @@ Napi::Value ModelHandle::attachLora(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::mergeLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
-    auto lock = lockIdleModel(*model);
+    auto lock = lockIdle(*model);
     return Napi::Number::New(info.Env(), static_cast<double>(models::mergeLora(model->parameters())));
   });
 }
@@ -71,7 +65,7 @@ Napi::Value ModelHandle::mergeLora(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::removeLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
-    auto lock = lockIdleModel(*model);
+    auto lock = lockIdle(*model);
     models::removeLora(model->parameters());
     return info.Env().Undefined();
   });
@@ -81,7 +75,7 @@ Napi::Value ModelHandle::removeLora(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::loadLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
-    auto lock = lockIdleModel(*model);
+    auto lock = lockIdle(*model);
     Napi::Value entriesValue = argumentAt(info, 0);
     if (!entriesValue.IsArray()) fail(ErrorKind::Argument, "adapter tensors must be an array of [name, Tensor] pairs");
     Napi::Array entries = entriesValue.As<Napi::Array>();
@@ -102,7 +96,7 @@ Napi::Value ModelHandle::loadLora(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::freeze(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
-    auto lock = lockIdleModel(*model);
+    auto lock = lockIdle(*model);
     return stringArray(info.Env(), model->mutableParameters().freeze(toString(argumentAt(info, 0), "pattern")));
   });
 }
