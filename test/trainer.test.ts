@@ -144,6 +144,13 @@ describe('Trainer', () => {
     for (const [name, value] of pretrained.stateDict()) expect([name, value.allclose(loaded.get(name)!, { atol: 0, rtol: 0 })]).toEqual([name, true]);
     const result = await trainer.fit();
     expect(result.steps).toBe(3);
+    // The run ends with a complete Hugging Face folder: the trained weights, the config, the tokenizer files.
+    expect(result.modelDir).toBe(path.join(scratch, 'hf-run', 'model'));
+    for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) expect(fs.existsSync(path.join(result.modelDir!, file))).toBe(true);
+    const saved = await CausalLM.fromPretrained(result.modelDir!);
+    const trained = trainer.model.stateDict();
+    for (const [name, value] of saved.stateDict()) expect([name, value.equal(trained.get(name)!)]).toEqual([name, true]);
+    saved.dispose();
     trainer.dispose();
     pretrained.dispose();
     tokenizer.dispose();

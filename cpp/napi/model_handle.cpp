@@ -24,15 +24,6 @@ at::Tensor optionalTensor(const Napi::Value& value, const char* name) {
   return TensorHandle::unwrap(value, name);
 }
 
-// The sync calls must not wait for a running job: that would block the JS thread.
-std::unique_lock<std::mutex> lockIdle(const models::CausalLM& model) {
-  std::unique_lock<std::mutex> lock(model.mutex(), std::try_to_lock);
-  if (!lock.owns_lock()) {
-    fail(ErrorKind::Argument, "the model is busy with a forward or train step: await it before this call");
-  }
-  return lock;
-}
-
 models::ForwardInputs readInputs(const Napi::CallbackInfo& info) {
   models::ForwardInputs inputs;
   inputs.inputIds = TensorHandle::unwrap(argumentAt(info, 0), "inputIds");
@@ -105,6 +96,14 @@ Napi::Value trainStepToJs(Napi::Env env, TrainStepOutcome& outcome) {
 
 }  // namespace
 
+std::unique_lock<std::mutex> lockIdle(const models::CausalLM& model) {
+  std::unique_lock<std::mutex> lock(model.mutex(), std::try_to_lock);
+  if (!lock.owns_lock()) {
+    fail(ErrorKind::Argument, "the model is busy with a forward or train step: await it before this call");
+  }
+  return lock;
+}
+
 Napi::Function ModelHandle::defineClass(Napi::Env env) {
   return DefineClass(env, "ModelHandle",
                      {
@@ -117,6 +116,11 @@ Napi::Function ModelHandle::defineClass(Napi::Env env) {
                          InstanceMethod<&ModelHandle::isTraining>("isTraining"),
                          InstanceMethod<&ModelHandle::routerBiases>("routerBiases"),
                          InstanceMethod<&ModelHandle::dispose>("dispose"),
+                         InstanceMethod<&ModelHandle::attachLora>("attachLora"),
+                         InstanceMethod<&ModelHandle::mergeLora>("mergeLora"),
+                         InstanceMethod<&ModelHandle::removeLora>("removeLora"),
+                         InstanceMethod<&ModelHandle::loadLora>("loadLora"),
+                         InstanceMethod<&ModelHandle::freeze>("freeze"),
                      });
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include <napi.h>
 
@@ -32,10 +33,19 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value isTraining(const Napi::CallbackInfo& info);
   Napi::Value routerBiases(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
+  // Fine-tuning (model_lora_bindings.cpp): LoRA adapters and freezing.
+  Napi::Value attachLora(const Napi::CallbackInfo& info);
+  Napi::Value mergeLora(const Napi::CallbackInfo& info);
+  Napi::Value removeLora(const Napi::CallbackInfo& info);
+  Napi::Value loadLora(const Napi::CallbackInfo& info);
+  Napi::Value freeze(const Napi::CallbackInfo& info);
 
   const std::shared_ptr<models::CausalLM>& live() const;
 
   std::shared_ptr<models::CausalLM> model_;
 };
+
+// The sync calls must not wait for a running job (that would block the JS thread): an ArgumentError instead.
+std::unique_lock<std::mutex> lockIdle(const models::CausalLM& model);
 
 }  // namespace moonlight::napi

@@ -11,6 +11,7 @@ import { launchCommand } from './commands/launch';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { doctorCommand } from './commands/doctor';
+import { mergeCommand } from './commands/merge';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(evalCommand)
     .command(generateCommand)
     .command(doctorCommand)
+    .command(mergeCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()

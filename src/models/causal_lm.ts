@@ -10,6 +10,7 @@ import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
 import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind } from './native';
+import { attachLoraTo, forgetLora, LoraOptions, loraSettingsOf, ResolvedLoraOptions } from './lora';
 import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
 import { FromPretrainedOptions, loadPretrained, savePretrained, SavePretrainedOptions } from './pretrained';
@@ -284,6 +285,50 @@ export class CausalLM {
   /** Writes a Hugging Face folder that transformers' from_pretrained loads; returns the files written. */
   async savePretrained(directory: string, options: SavePretrainedOptions = {}): Promise<string[]> {
     return savePretrained(this, directory, options);
+  }
+
+  /**
+   * Adds fresh LoRA adapters (B = 0, so the outputs do not change) to the layers options.targetModules names
+   * and freezes every base weight; returns the adapted module names (per expert for routed experts). The
+   * adapters appear in namedParameters() under PEFT's names. See src/models/lora.ts.
+   */
+  attachLora(options: LoraOptions): string[] {
+    return attachLoraTo(this, this.handle, options);
+  }
+
+  /** Folds the adapters into the base weights (W += α/r · B A) and removes them; returns how many layers. */
+  mergeLora(): number {
+    const merged = this.handle.mergeLora();
+    forgetLora(this);
+    return merged;
+  }
+
+  /** Removes the adapters without merging them. */
+  removeLora(): void {
+    this.handle.removeLora();
+    forgetLora(this);
+  }
+
+  /** The LoRA settings attached (null when none is). */
+  get lora(): ResolvedLoraOptions | null {
+    return loraSettingsOf(this);
+  }
+
+  /** Copies adapter tensors (PEFT names, as namedParameters() lists them) into the attached adapters; all must be given. */
+  loadLoraTensors(tensors: Map<string, Tensor> | Record<string, Tensor>): void {
+    const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+    this.handle.loadLora(entries.map(([name, t]) => [name, operandHandle(t, name)]));
+  }
+
+  /**
+   * Freezes the trainable tensors whose name matches `pattern` (a RegExp or its source; searched, so
+   * 'embed_tokens' matches model.embed_tokens.weight): no gradients, left out of namedParameters() and so of
+   * any optimizer built from it, kept in stateDict(). Returns the names frozen (expert stacks by stack name).
+   */
+  freeze(pattern: RegExp | string): string[] {
+    const source = pattern instanceof RegExp ? pattern.source : pattern;
+    if (typeof source !== 'string' || source === '') throw new ArgumentError('freeze: pattern must be a non-empty RegExp or string');
+    return this.handle.freeze(source);
   }
 
   dispose(): void {

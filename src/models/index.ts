@@ -19,3 +19,5 @@ export { balanceLoss } from './load_balance';
 export type { BalanceLossOptions } from './load_balance';
 export { pretrainedInfoOf } from './pretrained';
 export type { FromPretrainedOptions, PretrainedInfo, SavePretrainedOptions } from './pretrained';
+export { adapterConfigFile, adapterWeightsFile, loadLoraAdapter, loraTensors, resolveLoraOptions, saveLoraAdapter } from './lora';
+export type { LoraOptions, ResolvedLoraOptions, SaveAdapterOptions } from './lora';

@@ -44,6 +44,21 @@ export interface NativeModelHandle {
   isTraining(): boolean;
   routerBiases(): Array<[number, H]>;
   dispose(): void;
+  attachLora(config: NativeLoraConfig): string[];
+  mergeLora(): number;
+  removeLora(): void;
+  loadLora(entries: Array<[string, H]>): void;
+  freeze(pattern: string): string[];
+}
+
+/** What the native attachLora reads (validated by src/models/lora.ts first). */
+export interface NativeLoraConfig {
+  rank: number;
+  alpha: number;
+  dropout: number;
+  useRslora: boolean;
+  targetModules: 'all-linear' | string[];
+  seed: number;
 }
 
 export interface NativeModelsAddon {

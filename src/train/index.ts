@@ -5,3 +5,9 @@ export { MODEL_PRESETS, presetConfig } from './model_presets';
 export type { ModelPreset, ModelPresetOptions } from './model_presets';
 export type { EvalMetricRecord, MetricRecord, TrainMetricRecord } from './run_folder';
 export { trainingFlopsPerToken } from './flops';
+export { copyTokenizerFiles, fineTune } from './fine_tune';
+export type { FineTuneOptions, FineTuneResult, FineTuneStartInfo, FineTuneStepRecord } from './fine_tune';
+export {
+  assistantSpans, conversationOf, IGNORE_INDEX, packSamples, padSamples, readConversations, SftDataset, tokenizeConversation,
+} from './sft_data';
+export type { SftBatch, SftDatasetOptions, SftDatasetStats, SftSample, SftTemplate } from './sft_data';

@@ -6,6 +6,7 @@
  * model, the optimizer state and the exact data position, so a resumed run continues bit for bit.
  */
 import { EventEmitter } from 'events';
+import * as fs from 'fs';
 import * as path from 'path';
 import { CheckpointError, MoonlightError } from '../errors';
 import { checkpointsFolder, loadTrainingCheckpoint, listTrainingCheckpoints, saveTrainingCheckpoint } from '../io/training_checkpoint';
@@ -24,6 +25,7 @@ import { EvalMetricRecord, MetricRecord, RunFolder, TrainMetricRecord } from './
 import { buildModel, buildOptimizer, buildSchedule, plannedSteps, resolveTokenizer } from './trainer_setup';
 import { ResolvedTrainerOptions, resolveTrainerOptions, TrainerOptions } from './trainer_options';
 import { compatibilityProblems, RunIdentity, runIdentity } from './run_identity';
+import { copyTokenizerFiles } from './fine_tune';
 
 export interface StepEvent extends TrainMetricRecord {
   totalSteps: number;
@@ -50,6 +52,8 @@ export interface FitResult {
   /** The last checkpoint written (null if none). */
   checkpoint: string | null;
   elapsedSeconds: number;
+  /** A run from a Hugging Face folder ends with a complete one in <runDir>/model (weights, config, tokenizer files). */
+  modelDir?: string | null;
 }
 
 export interface EvaluationResult {
@@ -354,9 +358,21 @@ export class Trainer extends EventEmitter {
     const result: FitResult = {
       runDir: this.runDir, status, steps: this.#state.step, totalSteps: this.#totalSteps, tokens: this.#state.tokens,
       finalLoss: lastLoss, valLoss: this.#lastValLoss, checkpoint: this.#lastCheckpoint, elapsedSeconds: this.#state.elapsedSeconds,
+
+      modelDir: await this.#saveFinalModel(),
     };
     this.#writeRun(status, undefined, { result });
     return result;
+  }
+
+  /** A run that started from a Hugging Face folder ends with a complete one: weights, config, the tokenizer files. */
+  async #saveFinalModel(): Promise<string | null> {
+    const source = this.options.model;
+    if (this.#rank !== 0 || typeof source !== 'string' || !fs.existsSync(path.join(source, 'config.json'))) return null;
+    const modelDir = path.join(this.runDir, 'model');
+    await this.model.savePretrained(modelDir);
+    copyTokenizerFiles(path.resolve(source), modelDir);
+    return modelDir;
   }
 
   /** Whether to stop now: asked locally, or (distributed) on any rank, so that all ranks stop at the same step. */

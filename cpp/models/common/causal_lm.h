@@ -45,6 +45,7 @@ class CausalLM {
 
   const ModelConfig& config() const { return config_; }
   const ParameterList& parameters() const { return parameters_; }
+  ParameterList& mutableParameters() { return parameters_; }  // freezing changes which tensors train
   const std::vector<DecoderLayer>& layers() const { return layers_; }
   bool training() const { return training_; }
   void setTraining(bool training) { training_ = training; }

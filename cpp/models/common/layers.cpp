@@ -6,6 +6,7 @@ Linear Linear::make(ParameterFactory& factory, const std::string& name, int64_t 
   Linear linear;
   linear.weight = factory.make(name + ".weight", {out, in}, InitKind::Normal);
   if (bias) linear.bias = factory.make(name + ".bias", {out}, InitKind::Zeros);
+  linear.lora = factory.makeLoraSlot(name, linear.weight);
   return linear;
 }
 

@@ -2,6 +2,7 @@
 // nn.Linear) and RMSNorm computed as transformers does it.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -13,9 +14,17 @@ namespace moonlight::models {
 struct Linear {
   at::Tensor weight;  // [out, in]
   at::Tensor bias;    // [out] or undefined
+  std::shared_ptr<LoraSlot> lora;  // its LoRA adapter when one is attached (models/common/lora.h)
 
   static Linear make(ParameterFactory& factory, const std::string& name, int64_t in, int64_t out, bool bias);
-  at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+  at::Tensor operator()(const at::Tensor& x) const {
+    at::Tensor y = at::linear(x, weight, bias);
+    return lora && lora->active() ? y + lora->delta(x).to(y.scalar_type()) : y;
+  }
+  // W, or W + s·BA while an adapter is attached: for code that uses the weight matrix itself.
+  at::Tensor effectiveWeight() const {
+    return lora && lora->active() ? weight + lora->weightDelta().to(weight.scalar_type()) : weight;
+  }
 };
 
 // RMSNorm(x) = γ ⊙ cast_back(x₃₂ · rsqrt(mean(x₃₂²) + ε)): normalised in fp32, cast back to the input dtype

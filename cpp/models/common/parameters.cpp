@@ -1,6 +1,7 @@
 #include "models/common/parameters.h"
 
 #include <map>
+#include <regex>
 #include <set>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -45,6 +46,9 @@ std::vector<std::pair<std::string, at::Tensor>> ParameterList::checkpointTensors
       result.emplace_back(expertName(entry, e), tensor.defined() ? tensor.select(0, e) : at::Tensor());
     }
   }
+  if (trainableOnly) {
+    for (auto& named : loraTensors(*this, gradients, leaves)) result.push_back(std::move(named));
+  }
   return result;
 }
 
@@ -53,7 +57,31 @@ std::vector<std::pair<std::string, at::Tensor>> ParameterList::storedTensors(boo
   for (const ParameterEntry& entry : entries_) {
     if (!trainableOnly || entry.trainable) result.emplace_back(entry.name, entry.tensor);
   }
+  for (auto& named : storedLoraTensors(*this)) result.push_back(std::move(named));
   return result;
+}
+
+std::vector<std::string> ParameterList::freeze(const std::string& pattern) {
+  std::regex regex;
+  try {
+    regex = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    fail(ErrorKind::Config, "freeze pattern '" + pattern + "' is not a valid regular expression (" + error.what() + ")");
+  }
+  std::vector<std::string> frozen;
+  for (ParameterEntry& entry : entries_) {
+    if (!entry.trainable || !entry.tensor.requires_grad()) continue;
+    bool matched = std::regex_search(entry.name, regex);
+    for (int64_t e = 0; !matched && entry.expertNaming && e < entry.tensor.size(0); ++e) {
+      matched = std::regex_search(expertName(entry, e), regex);
+    }
+    if (!matched) continue;
+    entry.trainable = false;
+    entry.tensor.mutable_grad().reset();
+    entry.tensor.set_requires_grad(false);
+    frozen.push_back(entry.name);
+  }
+  return frozen;
 }
 
 void ParameterList::load(const std::vector<std::pair<std::string, at::Tensor>>& tensors, bool strict) const {
@@ -133,6 +161,16 @@ at::Tensor ParameterFactory::makeExpertStack(const std::string& prefix, const st
   tensor.set_requires_grad(true);
   list_.add({prefix + "." + suffix, tensor, true, std::make_pair(prefix, suffix), false});
   return tensor;
+}
+
+std::shared_ptr<LoraSlot> ParameterFactory::makeLoraSlot(const std::string& module, const at::Tensor& weight,
+                                                         std::optional<std::pair<std::string, std::string>> expertNaming) {
+  auto slot = std::make_shared<LoraSlot>();
+  slot->module = module;
+  slot->weight = weight;
+  slot->expertNaming = std::move(expertNaming);
+  list_.addLoraSlot(slot);
+  return slot;
 }
 
 at::Tensor ParameterFactory::makeState(const std::string& name, at::IntArrayRef shape) {

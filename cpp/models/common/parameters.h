@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
+
+#include "models/common/lora.h"
 
 namespace moonlight::models {
 
@@ -30,14 +33,22 @@ class ParameterList {
  public:
   void add(ParameterEntry entry) { entries_.push_back(std::move(entry)); }
   const std::vector<ParameterEntry>& entries() const { return entries_; }
+  void addLoraSlot(std::shared_ptr<LoraSlot> slot) { loraSlots_.push_back(std::move(slot)); }
+  // One per linear layer and per expert-stack projection, in construction order.
+  const std::vector<std::shared_ptr<LoraSlot>>& loraSlots() const { return loraSlots_; }
+  // Freezes the trainable tensors whose stored name (or, for a stack, any per-expert name) matches the
+  // ECMAScript regex `pattern` (searched, not anchored): no gradient, excluded from trainable listings and so
+  // from optimizers; still part of the checkpoint state. Returns the stored names frozen.
+  std::vector<std::string> freeze(const std::string& pattern);
 
   // One (name, tensor) per checkpoint tensor: expert stacks unstacked into views (detached, sharing the
   // stack's memory). `gradients` gives the gradient of each instead (undefined where none was computed).
   // `leaves`: other tensors are the model's own autograd leaves (an optimizer can read their .grad and
-  // update them), not detached aliases.
+  // update them), not detached aliases. trainableOnly lists the attached LoRA adapters too (PEFT names);
+  // the full listing is the base model's checkpoint and has none.
   std::vector<std::pair<std::string, at::Tensor>> checkpointTensors(bool gradients, bool trainableOnly,
                                                                     bool leaves = false) const;
-  // The stored tensors themselves (stacks kept whole).
+  // The stored tensors themselves (stacks kept whole), attached LoRA adapters included.
   std::vector<std::pair<std::string, at::Tensor>> storedTensors(bool trainableOnly) const;
   // Copies each named tensor into the model (under no-grad). Names may be checkpoint names or stack names.
   // strict: every model tensor must be given and no unknown name may appear (CheckpointError otherwise).
@@ -45,6 +56,7 @@ class ParameterList {
 
  private:
   std::vector<ParameterEntry> entries_;
+  std::vector<std::shared_ptr<LoraSlot>> loraSlots_;
 };
 
 // Creates initialised leaf tensors and records them in a ParameterList.
@@ -55,6 +67,9 @@ class ParameterFactory {
   at::Tensor make(const std::string& name, at::IntArrayRef shape, InitKind init, bool isEmbedding = false);
   // A stack of E matrices named per expert as "<prefix>.<e>.<suffix>".
   at::Tensor makeExpertStack(const std::string& prefix, const std::string& suffix, at::IntArrayRef shape);
+  // The (empty) LoRA slot of a linear layer `module` or, with expertNaming, of an expert stack's projection.
+  std::shared_ptr<LoraSlot> makeLoraSlot(const std::string& module, const at::Tensor& weight,
+                                         std::optional<std::pair<std::string, std::string>> expertNaming = std::nullopt);
   // Non-trainable fp32 state (zeros), e.g. the router's e_score_correction_bias.
   at::Tensor makeState(const std::string& name, at::IntArrayRef shape);
 

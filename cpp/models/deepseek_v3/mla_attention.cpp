@@ -88,7 +88,7 @@ at::Tensor MlaAttention::cached(const at::Tensor& x, const RotaryTables& rotary,
   slots.narrow(-1, rank, rope).copy_(rotate(compressed[1].reshape({batch, 1, seqLen, rope})).view({batch, seqLen, rope}));
 
   // kv_b_proj's rows go head by head: [k_nope (nope rows) | v (vDim rows)], each row over the latent.
-  at::Tensor upProjection = kvBProj_.weight.view({numHeads_, nope + vDim, rank});
+  at::Tensor upProjection = kvBProj_.effectiveWeight().view({numHeads_, nope + vDim, rank});
   at::Tensor keyAbsorb = upProjection.narrow(1, 0, nope);      // W_UK [H, nope, rank]
   at::Tensor valueAbsorb = upProjection.narrow(1, nope, vDim);  // W_UV [H, vDim, rank]
   at::Tensor qLatent = at::matmul(qParts[0], keyAbsorb);        // [B, H, T, rank]

@@ -4,12 +4,38 @@
 
 namespace moonlight::models {
 
+namespace {
+
+// One projection of the experts, its stack and adapter unbound once per call (one cat/stack in backward).
+struct ExpertProjection {
+  std::vector<at::Tensor> weights, loraA, loraB;
+  const LoraSlot* lora = nullptr;
+
+  ExpertProjection(const at::Tensor& stack, const std::shared_ptr<LoraSlot>& slot) : weights(stack.unbind(0)) {
+    if (!slot->active()) return;
+    lora = slot.get();
+    loraA = slot->a.unbind(0);
+    loraB = slot->b.unbind(0);
+  }
+
+  at::Tensor operator()(const at::Tensor& x, int64_t expert) const {
+    at::Tensor y = at::linear(x, weights[expert]);
+    if (lora == nullptr) return y;
+    return y + LoraSlot::delta(x, loraA[expert], loraB[expert], lora->scaling, lora->dropout).to(y.scalar_type());
+  }
+};
+
+}  // namespace
+
 RoutedExperts::RoutedExperts(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config)
     : numExperts_(config.moe->nRoutedExperts) {
   const int64_t hidden = config.hiddenSize, inner = config.moe->moeIntermediateSize;
   gateProj_ = factory.makeExpertStack(prefix, "gate_proj.weight", {numExperts_, inner, hidden});
   upProj_ = factory.makeExpertStack(prefix, "up_proj.weight", {numExperts_, inner, hidden});
   downProj_ = factory.makeExpertStack(prefix, "down_proj.weight", {numExperts_, hidden, inner});
+  gateLora_ = factory.makeLoraSlot(prefix + ".gate_proj", gateProj_, std::make_pair(prefix, std::string("gate_proj")));
+  upLora_ = factory.makeLoraSlot(prefix + ".up_proj", upProj_, std::make_pair(prefix, std::string("up_proj")));
+  downLora_ = factory.makeLoraSlot(prefix + ".down_proj", downProj_, std::make_pair(prefix, std::string("down_proj")));
 }
 
 at::Tensor RoutedExperts::operator()(const at::Tensor& x, const Routing& routing, at::Tensor* load) const {
@@ -29,12 +55,12 @@ at::Tensor RoutedExperts::operator()(const at::Tensor& x, const Routing& routing
   // would zero-fill a tensor of the full size per expert.
   std::vector<int64_t> sizes(countData, countData + numExperts_);
   std::vector<at::Tensor> slices = at::split_with_sizes(grouped, sizes, 0);
-  std::vector<at::Tensor> gate = gateProj_.unbind(0), up = upProj_.unbind(0), down = downProj_.unbind(0);
+  const ExpertProjection gate(gateProj_, gateLora_), up(upProj_, upLora_), down(downProj_, downLora_);
   std::vector<at::Tensor> outputs;
   for (int64_t e = 0; e < numExperts_; ++e) {
     if (sizes[e] == 0) continue;
-    at::Tensor inner = at::silu(at::linear(slices[e], gate[e])) * at::linear(slices[e], up[e]);
-    outputs.push_back(at::linear(inner, down[e]));
+    at::Tensor inner = at::silu(gate(slices[e], e)) * up(slices[e], e);
+    outputs.push_back(down(inner, e));
   }
   at::Tensor expertOut = at::cat(outputs, 0);
   at::Tensor slotWeights = routing.weights.reshape({-1}).index_select(0, order).unsqueeze(1);  // fp32

@@ -4,6 +4,8 @@
 // scattered back with index_add: cost is proportional to the activated parameters, never a per-token loop.
 #pragma once
 
+#include <memory>
+
 #include <ATen/ATen.h>
 
 #include "models/common/model_config.h"
@@ -24,6 +26,8 @@ class RoutedExperts {
   at::Tensor gateProj_;  // [E, I, H]
   at::Tensor upProj_;    // [E, I, H]
   at::Tensor downProj_;  // [E, H, I]
+  // Stacked LoRA adapters per projection (active when attached; see models/common/lora.h).
+  std::shared_ptr<LoraSlot> gateLora_, upLora_, downLora_;
   int64_t numExperts_;
 };
 

@@ -7,6 +7,7 @@ import { isModelPreset, MODEL_PRESETS } from '../../train/model_presets';
 import { Trainer } from '../../train/trainer';
 import type { TrainerOptions } from '../../train/trainer_options';
 import { writeRunPlots } from '../../plot/run_plots';
+import { addFineTuneOptions, runFineTuneCommand, TrainFromArgs } from './train_from';
 
 interface TrainArgs {
   model: string;
@@ -47,7 +48,7 @@ interface TrainArgs {
 const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'] as const;
 
 function builder(y: Argv): Argv<TrainArgs> {
-  return y
+  return addFineTuneOptions(y)
     .option('model', {
       type: 'string', default: 'moonlight-tiny',
       describe: `${MODEL_PRESETS.join(' | ')} (fresh weights sized by the size flags), a config.json (fresh weights) or a Hugging Face model folder (its weights)`,
@@ -92,6 +93,7 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('log_every', { type: 'number', describe: 'Without a TTY: a log line every N steps (default ~20 lines per run)' })
     .example('$0 train', 'a small Moonlight-style MoE with Muon on the embedded Moby-Dick corpus')
     .example('$0 train --model qwen --optimizer muon --hidden_size 128 --num_layers 2 --steps 200', "toy_train.py's model, narrow")
+    .example('$0 train --from ./Moonlight-16B-A3B-Instruct --dataset chat.jsonl --lora_rank 8 --lora_alpha 32 --target_modules all-linear --optimizer muon', 'LoRA chat SFT with Muon')
     .example('$0 train --resume runs/moonlight-tiny_muon_lr0.001', 'continue a run from its newest checkpoint') as unknown as Argv<TrainArgs>;
 }
 
@@ -156,11 +158,12 @@ function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
 }
 
 /** `moonlight train`: Moonlight's examples/toy_train.py as a command, on any of our models and data. */
-export const trainCommand: CommandModule<object, TrainArgs> = {
+export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromArgs>> = {
   command: 'train',
   describe: 'Train a model (default: a small Moonlight-style MoE with Muon on the embedded corpus)',
   builder,
   handler: async (args) => {
+    if (args.from !== undefined) return runFineTuneCommand(args as TrainArgs & TrainFromArgs);
     checkFlags(args);
     const abort = new AbortController();
     let interrupts = 0;

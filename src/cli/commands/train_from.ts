@@ -1,0 +1,90 @@
+/**
+ * `moonlight train --from DIR`: fine-tuning a Hugging Face folder on chat data (src/train/fine_tune.ts), with the
+ * flags of ms-swift's `swift sft` where they make sense (--train_type, --lora_rank, --lora_alpha, --lora_dropout,
+ * --target_modules, --freeze_parameters, --max_length, --packing), the rest shared with `moonlight train`.
+ */
+import * as path from 'path';
+import type { Argv } from 'yargs';
+import { ArgumentError } from '../../errors';
+import { fineTune } from '../../train/fine_tune';
+
+export interface TrainFromArgs {
+  from?: string;
+  train_type: 'lora' | 'full';
+  lora_rank: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  target_modules: string[];
+  freeze_parameters?: string[];
+  max_length: number;
+  packing: boolean;
+}
+
+export function addFineTuneOptions<T>(y: Argv<T>): Argv<T & TrainFromArgs> {
+  return y
+    .option('from', { type: 'string', describe: 'Fine-tune this Hugging Face model folder on --dataset (a chat / alpaca .jsonl) instead of pre-training' })
+    .option('train_type', { choices: ['lora', 'full'] as const, describe: "With --from: 'lora' (default when --lora_rank is given) or 'full' fine-tuning" })
+    .option('lora_rank', { type: 'number', default: 8, describe: 'LoRA rank r' })
+    .option('lora_alpha', { type: 'number', default: 32, describe: 'LoRA α (updates scaled by α/r)' })
+    .option('lora_dropout', { type: 'number', default: 0.05, describe: 'Dropout on the LoRA input' })
+    .option('target_modules', { type: 'string', array: true, default: ['all-linear'], describe: "'all-linear' or module names (q_proj, kv_b_proj, gate_proj, experts.down_proj, …)" })
+    .option('freeze_parameters', { type: 'string', array: true, describe: 'Freeze parameters whose names match these regular expressions (e.g. embed_tokens mlp\\.gate\\.)' })
+    .option('max_length', { type: 'number', default: 512, describe: 'With --from: tokens per sample; longer samples are truncated (and counted)' })
+    .option('packing', { type: 'boolean', default: false, describe: 'With --from: pack samples into max_length rows instead of padding' }) as unknown as Argv<T & TrainFromArgs>;
+}
+
+interface SharedArgs {
+  dataset: string[];
+  optimizer: 'muon' | 'adamw';
+  lr: number;
+  wd: number;
+  schedule: string;
+  warmup?: number;
+  steps?: number;
+  epochs?: number;
+  batch_size: number;
+  grad_accum: number;
+  clip?: number;
+  precision: 'fp32' | 'bf16-mixed';
+  seed: number;
+  out?: string;
+}
+
+export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, argv: readonly string[] = process.argv): Promise<void> {
+  const from = args.from!;
+  if (args.dataset.length !== 1 || !args.dataset[0].endsWith('.jsonl')) {
+    throw new ArgumentError('--from fine-tunes on one chat dataset: pass --dataset FILE.jsonl (messages or instruction/output records)');
+  }
+  if (args.schedule !== 'cosine' && args.schedule !== 'constant') throw new ArgumentError(`--schedule ${args.schedule} is not available with --from: use cosine or constant`);
+  const trainType = args.train_type ?? (argv.some((a) => a.startsWith('--lora_rank')) ? 'lora' : 'full');
+  const targets = args.target_modules.length === 1 && args.target_modules[0] === 'all-linear' ? 'all-linear' as const : args.target_modules;
+  const outDir = args.out ?? path.resolve('runs', `${path.basename(path.resolve(from))}_sft_${trainType}_${args.optimizer}`);
+  const result = await fineTune({
+    from, dataset: args.dataset[0], outDir, maxLength: args.max_length, packing: args.packing,
+    lora: trainType === 'lora' ? { rank: args.lora_rank, alpha: args.lora_alpha, dropout: args.lora_dropout, targetModules: targets, seed: args.seed } : null,
+    freeze: args.freeze_parameters, optimizer: args.optimizer, lr: args.lr, weightDecay: args.wd,
+    schedule: args.schedule, warmupSteps: args.warmup, batchSize: args.batch_size, gradAccum: args.grad_accum,
+    maxSteps: args.steps, epochs: args.epochs, maxGradNorm: args.clip ?? null, precision: args.precision, seed: args.seed,
+    onStart: (info) => {
+      const d = info.data;
+      process.stdout.write(
+        `fine-tuning ${from} (${trainType}${info.loraModules.length > 0 ? `, LoRA on ${info.loraModules.length} modules` : ''}), ${info.totalSteps} steps\n` +
+          `data: ${d.conversations} conversations, ${d.tokens} tokens (${d.assistantTokens} learned), ${d.truncated} truncated to ${args.max_length}` +
+          `${d.droppedNoAssistant > 0 ? `, ${d.droppedNoAssistant} dropped (no assistant token left)` : ''}\n` +
+          `trainable parameters: ${info.trainableParameters.toLocaleString('en-US')}` +
+          `${info.frozen.length > 0 ? ` (${info.frozen.length} tensors frozen)` : ''}\n` +
+          `optimizer state: ${info.optimizerStateBytes.toLocaleString('en-US')} bytes (${args.optimizer}, trainable parameters only)\n` +
+          `run folder: ${outDir}\n`,
+      );
+    },
+    onStep: (record) => {
+      if (record.step === 1 || record.step === record.totalSteps || record.step % 10 === 0) {
+        process.stdout.write(`step ${record.step}/${record.totalSteps} loss ${record.lmLoss.toFixed(4)} lr ${record.lr.toExponential(2)}\n`);
+      }
+    },
+  });
+  const lines = [`finished ${result.steps} steps: assistant-token loss ${result.firstLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)}`];
+  if (result.adapterDir) lines.push(`adapter: ${result.adapterDir}`);
+  if (result.modelDir) lines.push(`model: ${result.modelDir}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
