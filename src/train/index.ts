@@ -5,3 +5,5 @@ export { MODEL_PRESETS, presetConfig } from './model_presets';
 export type { ModelPreset, ModelPresetOptions } from './model_presets';
 export type { EvalMetricRecord, MetricRecord, TrainMetricRecord } from './run_folder';
 export { trainingFlopsPerToken } from './flops';
+export { checkQkClip, diagnosticRecordFields } from './step_diagnostics';
+export type { AttentionLayerLogits, DiagnosticRecordFields, MatrixTypeStats, MoeLayerBalance, QkClipOptions, StepDiagnostics } from './step_diagnostics';
