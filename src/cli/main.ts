@@ -10,6 +10,9 @@ import { plotCommand } from './commands/plot';
 import { launchCommand } from './commands/launch';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
+import { analyzeCommand } from './commands/analyze';
+import { scalingCommand } from './commands/scaling';
+import { compareCommand } from './commands/compare';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -22,6 +25,9 @@ export async function main(argv: string[]): Promise<void> {
     .command(launchCommand)
     .command(evalCommand)
     .command(generateCommand)
+    .command(analyzeCommand)
+    .command(scalingCommand)
+    .command(compareCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()
