@@ -45,8 +45,8 @@ export function scalingChartOption(report: ScalingReport): EChartsOption {
   return {
     animation: false,
     title: { text: `Scaling: Muon vs AdamW (${report.preset}); Muon needs ${ratio} of AdamW's FLOPs for the same loss`, left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 28, type: 'plain' },
-    grid: { top: 80, left: 70, right: 30, bottom: 60 },
+    legend: { top: 34, type: 'plain' },
+    grid: { top: 90, left: 70, right: 30, bottom: 60 },
     xAxis: { type: 'log', name: 'training FLOPs (log scale)', nameLocation: 'middle', nameGap: 32 },
     yAxis: { type: 'value', name: 'validation loss (nats per token)', scale: true, nameLocation: 'middle', nameGap: 50 },
     series,
