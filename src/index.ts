@@ -70,3 +70,4 @@ Object.defineProperty(exports, 'libtorchVersion', {
   enumerable: true,
   get: () => native().libtorchVersion,
 });
+export * from './experiments';

@@ -17,6 +17,7 @@ import type { NativeModelsAddon } from './models/native';
 import type { NativeDataAddon } from './data/token_cache';
 import type { NativeDistAddon } from './dist/distributed';
 import type { NativeGenerateAddon } from './infer/native';
+import type { NativeAnalysisAddon } from './experiments/svd_entropy';
 
 export interface TensorMeta {
   shape: number[];
@@ -55,7 +56,8 @@ type H = NativeTensorHandle;
  */
 export interface NativeAddon
   extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon,
-    NativeDistAddon, NativeGenerateAddon {}
+    NativeDistAddon, NativeGenerateAddon,
+    NativeAnalysisAddon {}
 
 export interface NativeCoreAddon {
   libtorchVersion: string;

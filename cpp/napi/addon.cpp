@@ -48,6 +48,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerData(env, exports);
   registerDist(env, exports);
   registerGenerate(env, exports);
+  registerAnalysis(env, exports);
   return exports;
 }
 

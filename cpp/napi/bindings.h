@@ -14,5 +14,6 @@ void registerModels(Napi::Env env, Napi::Object exports);
 void registerData(Napi::Env env, Napi::Object exports);
 void registerDist(Napi::Env env, Napi::Object exports);
 void registerGenerate(Napi::Env env, Napi::Object exports);
+void registerAnalysis(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi

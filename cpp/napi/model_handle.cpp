@@ -13,6 +13,7 @@
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "train/train_step.h"
+#include "napi/step_diagnostics_convert.h"
 
 namespace moonlight::napi {
 
@@ -51,6 +52,7 @@ train::TrainStepOptions readTrainOptions(const Napi::Value& value) {
   if (present("routerBiasUpdateRate")) {
     options.routerBiasUpdateRate = toDouble(object.Get("routerBiasUpdateRate"), "options.routerBiasUpdateRate");
   }
+  readDiagnosticOptions(object, options);
   return options;
 }
 
@@ -68,6 +70,7 @@ struct ForwardResult {
 struct TrainStepOutcome {
   train::TrainStepResult metrics;
   optim::StepReport optimizer;
+  std::optional<train::StepDiagnostics> diagnostics;
 };
 
 Napi::Value trainStepToJs(Napi::Env env, TrainStepOutcome& outcome) {
@@ -91,6 +94,7 @@ Napi::Value trainStepToJs(Napi::Env env, TrainStepOutcome& outcome) {
   Napi::Array nonFinite = Napi::Array::New(env, outcome.optimizer.nonFiniteParameters.size());
   for (uint32_t i = 0; i < nonFinite.Length(); ++i) nonFinite.Set(i, outcome.optimizer.nonFiniteParameters[i]);
   object.Set("nonFiniteParameters", nonFinite);
+  setDiagnostics(env, object, result, outcome.diagnostics);
   return object;
 }
 
@@ -215,7 +219,9 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
           optim::StepReport report;
           if (optimizer) {
             options.optimizerStep = [&](const models::CausalLM&) {
+              optimizer->setRecordUpdateRms(options.diagnostics);
               report = optimizer->step();
+              optimizer->setRecordUpdateRms(false);
               // The gradients are spent: dropping them now frees their memory until the next step.
               optimizer->zeroGrad();
             };
@@ -235,7 +241,9 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
               };
             }
           }
-          return TrainStepOutcome{train::runTrainStep(*model, microBatches, options), std::move(report)};
+          TrainStepOutcome outcome{train::runTrainStep(*model, microBatches, options), std::move(report), std::nullopt};
+          if (options.diagnostics) outcome.diagnostics = train::collectDiagnostics(*model, optimizer.get(), outcome.metrics);
+          return outcome;
         },
         trainStepToJs);
   });

@@ -10,6 +10,8 @@
 
 namespace moonlight::optim {
 
-void adamwStep(ParameterState& state, const ParamGroupConfig& group, const at::Tensor& grad);
+// recordUpdateRms: set state.updateRms to the RMS of the applied step direction (the bias-corrected
+// m̂/(√v̂ + eps), without lr and weight decay), per matrix for ≥ 2-D parameters.
+void adamwStep(ParameterState& state, const ParamGroupConfig& group, const at::Tensor& grad, bool recordUpdateRms = false);
 
 }  // namespace moonlight::optim

@@ -55,6 +55,11 @@ void applyUpdate(const PreparedUpdate& prepared, const at::Tensor& orthogonal) {
   const ParamGroupConfig& group = *task.group;
   at::Tensor& param = task.state->param;
   at::Tensor update = prepared.transposed ? orthogonal.transpose(1, 2) : orthogonal;
+  if (task.recordUpdateRms) {
+    // Measured where the update is formed: s(A, B)·RMS(O) per matrix of the stack.
+    const double scale = updateScaleFactor(group.muon.updateScale, param.size(-2), param.size(-1));
+    task.state->updateRms = update.to(at::kFloat).square().mean({1, 2}).sqrt().mul_(scale).to(at::kCPU);
+  }
   applyOrthogonalUpdate(param, update.reshape(param.sizes()), group, param.size(-2), param.size(-1));
 }
 

@@ -20,6 +20,7 @@ struct MuonTask {
   const ParamGroupConfig* group;
   size_t groupIndex;
   at::Tensor grad;  // same shape, dtype and device as state->param (checked by the caller)
+  bool recordUpdateRms = false;  // set state->updateRms from the scaled orthogonal update
 };
 
 // s(A, B) for one matrix of A rows and B columns.

@@ -116,13 +116,14 @@ StepReport Optimizer::step(const std::optional<std::map<std::string, at::Tensor>
 
   // Pass 2: update. AdamW parameters one by one (elementwise), Muon ones batched by shape.
   std::vector<MuonTask> muonTasks;
+  for (ParameterState& state : states_) state.updateRms = at::Tensor();
   for (size_t i : withGrad) {
     ParameterState& state = states_[i];
     const ParamGroupConfig& group = groups_[state.group];
     if (group.kind == OptimizerKind::AdamW) {
-      adamwStep(state, group, grads[i]);
+      adamwStep(state, group, grads[i], recordUpdateRms_);
     } else {
-      muonTasks.push_back({&state, &group, state.group, grads[i]});
+      muonTasks.push_back({&state, &group, state.group, grads[i], recordUpdateRms_});
     }
   }
   if (!muonTasks.empty()) muonStep(muonTasks);

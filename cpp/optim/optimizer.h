@@ -53,6 +53,9 @@ class Optimizer {
   // Drops every parameter's gradient (torch's zero_grad(set_to_none=True)).
   void zeroGrad();
 
+  // Diagnostics: while on, every (single-process) step sets each updated parameter's state.updateRms.
+  void setRecordUpdateRms(bool record) { recordUpdateRms_ = record; }
+
   void setLr(double lr);                     // every group
   void setGroupLr(size_t group, double lr);  // one group
 
@@ -74,6 +77,7 @@ class Optimizer {
   int64_t stepCount_ = 0;
   std::shared_ptr<DistributedStep> distributed_;
   bool gradientsReduced_ = false;
+  bool recordUpdateRms_ = false;
   mutable std::mutex busy_;
 };
 

@@ -23,6 +23,9 @@ struct ParameterState {
   at::Tensor expAvg;          // AdamW first moment
   at::Tensor expAvgSq;        // AdamW second moment
   int64_t steps = 0;          // AdamW's bias correction counts this parameter's own steps
+  // Diagnostics (Optimizer::setRecordUpdateRms): RMS of the last applied update per matrix ([E] for a stack,
+  // [1] otherwise), after the shape scaling and before lr and weight decay: what the paper's Lemma 1 puts at ≈ 0.2.
+  at::Tensor updateRms;
 };
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;

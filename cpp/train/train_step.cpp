@@ -47,6 +47,10 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
     fail(ErrorKind::Argument, "precision 'bf16-mixed' keeps fp32 master weights: build the model with dtype 'float32'");
   }
   if (options.maxGradNorm && !(*options.maxGradNorm > 0)) fail(ErrorKind::Argument, "maxGradNorm must be positive");
+  if (options.qkClip && options.reduceGradients) {
+    // Every rank would clip from its own logits and the replicas would drift apart.
+    fail(ErrorKind::Argument, "qkClip with data parallelism is not supported yet: train on one process or turn it off");
+  }
   if (options.routerBiasUpdateRate < 0) fail(ErrorKind::Argument, "routerBiasUpdateRate must be >= 0");
   const double auxLossAlpha =
       options.auxLossAlpha.value_or(model.config().moe ? model.config().moe->auxLossAlpha : 0.0);
@@ -63,6 +67,7 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
   for (const models::ForwardInputs& inputs : microBatches) {
     models::ForwardInputs stepInputs = inputs;
     stepInputs.collectMoeStats = true;
+    stepInputs.recordAttentionLogits = options.recordAttentionLogits || options.diagnostics || options.qkClip.has_value();
     stepInputs.auxLossAlpha = auxLossAlpha;
     models::ForwardOutputs outputs;
     {
@@ -77,6 +82,12 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
     result.auxLoss += (outputs.auxLoss.defined() ? outputs.auxLoss.item<double>() : 0.0) * microBatchWeight;
     result.tokens += inputs.labels.narrow(1, 1, inputs.labels.size(1) - 1).ne(-100).sum().item<int64_t>();
     moeLayerIndices = outputs.moeLayerIndices;
+    result.maxAttentionLogits.resize(outputs.maxAttentionLogits.size());
+    for (size_t i = 0; i < outputs.maxAttentionLogits.size(); ++i) {
+      const at::Tensor& logits = outputs.maxAttentionLogits[i];
+      at::Tensor& best = result.maxAttentionLogits[i];
+      if (logits.defined()) best = best.defined() ? at::maximum(best, logits) : logits;
+    }
     summedLoad.resize(outputs.moeStats.size());
     for (size_t i = 0; i < outputs.moeStats.size(); ++i) {
       const at::Tensor load = outputs.moeStats[i].load.detach();
@@ -91,6 +102,9 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
   std::tie(result.gradNorm, result.clipCoefficient) =
       options.reduceGradients ? options.reduceGradients(options.maxGradNorm) : clipGradients(grads, options.maxGradNorm);
   if (options.optimizerStep) options.optimizerStep(model);
+  if (options.qkClip && options.optimizerStep && !options.qkClip->remeasure) {
+    result.qkClippedHeads = applyQkClip(model, result.maxAttentionLogits, *options.qkClip);
+  }
 
   if (options.reduceExpertLoad && !summedLoad.empty()) options.reduceExpertLoad(summedLoad);
   for (size_t i = 0; i < moeLayerIndices.size(); ++i) {
@@ -100,6 +114,10 @@ TrainStepResult runTrainStep(const models::CausalLM& model, const std::vector<mo
     }
     result.moeLayerIndices.push_back(layer);
     result.expertLoad.push_back(toDoubles(summedLoad[i]));
+  }
+  // Re-measured QK-Clip runs last, on the weights and routing biases the next step will see.
+  if (options.qkClip && options.optimizerStep && options.qkClip->remeasure) {
+    result.qkClippedHeads = applyQkClipRemeasured(model, microBatches, *options.qkClip);
   }
   result.loss = result.lmLoss + result.auxLoss;
   return result;

@@ -11,6 +11,7 @@
 
 #include "models/common/causal_lm.h"
 #include "train/precision.h"
+#include "train/qk_clip.h"
 
 namespace moonlight::train {
 
@@ -28,6 +29,12 @@ struct TrainStepOptions {
   std::function<std::pair<double, double>(std::optional<double> maxGradNorm)> reduceGradients;
   // Updates the weights from their (clipped) gradients; unset: the step only computes gradients.
   std::function<void(const models::CausalLM&)> optimizerStep;
+  // Record each MLA head's max pre-softmax logit in the forward (TrainStepResult::maxAttentionLogits).
+  bool recordAttentionLogits = false;
+  // QK-Clip after the optimizer step, from this step's max logits (recorded whenever set).
+  std::optional<QkClipOptions> qkClip;
+  // Diagnostic step: the caller also collects update/weight RMS (step_diagnostics.h); implies the logits.
+  bool diagnostics = false;
 };
 
 struct TrainStepResult {
@@ -39,6 +46,10 @@ struct TrainStepResult {
   int64_t tokens = 0;   // labelled tokens that counted in the loss
   std::vector<int64_t> moeLayerIndices;
   std::vector<std::vector<double>> expertLoad;  // per MoE layer: assignments per expert this step
+  // When recorded: per layer [H] fp32 max over the micro-batches (undefined on non-MLA layers), measured
+  // before the update; and the heads QK-Clip rescaled after it.
+  std::vector<at::Tensor> maxAttentionLogits;
+  int64_t qkClippedHeads = 0;
 };
 
 TrainStepResult runTrainStep(const models::CausalLM& model, const models::ForwardInputs& inputs,

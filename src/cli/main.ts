@@ -12,6 +12,9 @@ import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { doctorCommand } from './commands/doctor';
 import { mergeCommand } from './commands/merge';
+import { analyzeCommand } from './commands/analyze';
+import { scalingCommand } from './commands/scaling';
+import { compareCommand } from './commands/compare';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -26,6 +29,9 @@ export async function main(argv: string[]): Promise<void> {
     .command(generateCommand)
     .command(doctorCommand)
     .command(mergeCommand)
+    .command(analyzeCommand)
+    .command(scalingCommand)
+    .command(compareCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()

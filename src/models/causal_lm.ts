@@ -2,6 +2,8 @@
  * CausalLM: a DeepSeek-V3/Moonlight, Qwen2 or Llama model held natively. Forward passes and train steps run
  * off the JS thread; names and shapes of parameters are transformers' checkpoint names.
  */
+import { checkQkClip } from '../train/step_diagnostics';
+import type { QkClipOptions, StepDiagnostics } from '../train/step_diagnostics';
 import { ArgumentError, DisposedError } from '../errors';
 import { native } from '../native';
 import { checkDevice, Device } from '../tensor/device';
@@ -74,6 +76,12 @@ export interface OptimizerStepMetrics extends TrainStepMetrics {
   optimizerSkipped: boolean;
   /** The parameters whose gradients were NaN/Inf, when skipped. */
   nonFiniteParameters: string[];
+  /** When recorded: per layer each head's max pre-softmax logit before the update (null: not an MLA layer). */
+  maxAttentionLogits?: Array<number[] | null>;
+  /** Heads QK-Clip rescaled after the update (when recorded). */
+  qkClippedHeads?: number;
+  /** On diagnostic steps. */
+  diagnostics?: StepDiagnostics;
 }
 
 export interface MicroBatch {
@@ -82,7 +90,14 @@ export interface MicroBatch {
   attentionMask?: Tensor | number[][];
 }
 
-export type AccumulatedStepOptions = Omit<TrainStepOptions, 'labels' | 'attentionMask'>;
+export type AccumulatedStepOptions = Omit<TrainStepOptions, 'labels' | 'attentionMask'> & {
+  /** Measure the paper's diagnostics this step (update / weight RMS per matrix type, logits, balance). */
+  diagnostics?: boolean;
+  /** Record each MLA head's max pre-softmax logit (implied by diagnostics and qkClip). */
+  recordAttentionLogits?: boolean;
+  /** QK-Clip after the optimizer step (MLA models, one process). */
+  qkClip?: QkClipOptions | null;
+};
 
 export interface NamedParametersOptions {
   /** Give each expert stack as one [E, out, in] tensor (`…mlp.experts.gate_proj.weight`) instead of E views. */
@@ -202,6 +217,9 @@ export class CausalLM {
       maxGradNorm: options.maxGradNorm,
       auxLossAlpha: options.auxLossAlpha,
       routerBiasUpdateRate: options.routerBiasUpdateRate,
+      diagnostics: options.diagnostics === true,
+      recordAttentionLogits: options.recordAttentionLogits === true,
+      qkClip: checkQkClip(options.qkClip, 'options.qkClip'),
     }, optimizer === null ? null : nativeOptimizerHandle(optimizer));
     return result as OptimizerStepMetrics;
   }

@@ -20,6 +20,9 @@ export interface NativeTrainStepOptions {
   maxGradNorm?: number | null;
   auxLossAlpha?: number | null;
   routerBiasUpdateRate?: number;
+  diagnostics?: boolean;
+  recordAttentionLogits?: boolean;
+  qkClip?: { threshold: number; alpha: number; remeasure: boolean } | null;
 }
 
 // The native step returns exactly the metrics the TS API documents.

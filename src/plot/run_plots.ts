@@ -9,6 +9,7 @@ import * as path from 'path';
 import { ArgumentError } from '../errors';
 import { writeFileAtomically } from '../io/atomic_file';
 import { LossXAxis, lossXAxes } from './chart_options';
+import { renderDiagnosticsCharts } from './diagnostics_chart';
 import { renderLossChart } from './loss_chart';
 import { svgToPng } from './png';
 import { reportHtml } from './report';
@@ -45,6 +46,14 @@ export function writeRunPlots(runFolders: string | readonly string[], options: R
     const base = path.join(outFolder, `loss-vs-${axis}`);
     if (format !== 'png') outputs.push({ file: `${base}.svg`, contents: svg });
     if (format !== 'svg') outputs.push({ file: `${base}.png`, contents: svgToPng(svg) });
+  }
+  // Diagnostics charts (update / weight RMS, max attention logit) of each run that logged them.
+  for (const run of runs) {
+    for (const diagnostic of renderDiagnosticsCharts(run.folder, { width, height })) {
+      const base = path.join(outFolder, runs.length > 1 ? `${path.basename(run.folder)}-${diagnostic.name}` : diagnostic.name);
+      if (format !== 'png') outputs.push({ file: `${base}.svg`, contents: diagnostic.svg });
+      if (format !== 'svg') outputs.push({ file: `${base}.png`, contents: svgToPng(diagnostic.svg) });
+    }
   }
   if (report) outputs.push({ file: path.join(outFolder, 'report.html'), contents: reportHtml(runs, { smoothing }) });
   fs.mkdirSync(outFolder, { recursive: true });

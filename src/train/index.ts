@@ -11,3 +11,5 @@ export {
   assistantSpans, conversationOf, IGNORE_INDEX, packSamples, padSamples, readConversations, SftDataset, tokenizeConversation,
 } from './sft_data';
 export type { SftBatch, SftDatasetOptions, SftDatasetStats, SftSample, SftTemplate } from './sft_data';
+export { checkQkClip, diagnosticRecordFields } from './step_diagnostics';
+export type { AttentionLayerLogits, DiagnosticRecordFields, MatrixTypeStats, MoeLayerBalance, QkClipOptions, StepDiagnostics } from './step_diagnostics';

@@ -6,6 +6,7 @@
  *                  appended as the run goes (a killed run leaves at most a truncated last line);
  *   checkpoints/   training checkpoints (src/io/training_checkpoint.ts).
  */
+import type { DiagnosticRecordFields } from './step_diagnostics';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError } from '../errors';
@@ -32,6 +33,9 @@ export interface TrainMetricRecord {
   /** Mean over MoE layers of (busiest expert's load / mean load): 1 is perfectly balanced. */
   expertLoadMaxOverMean?: number;
 }
+
+// Diagnostic steps add the paper's diagnostics (src/train/step_diagnostics.ts).
+export interface TrainMetricRecord extends DiagnosticRecordFields {}
 
 export interface EvalMetricRecord {
   type: 'eval';

@@ -21,6 +21,8 @@ import type { Tokenizer } from '../data/tokenizer';
 import { distributed } from '../dist/distributed';
 import { tensor } from '../tensor/factories';
 import { trainingFlopsPerToken } from './flops';
+import { diagnosticRecordFields } from './step_diagnostics';
+import type { StepDiagnostics } from './step_diagnostics';
 import { EvalMetricRecord, MetricRecord, RunFolder, TrainMetricRecord } from './run_folder';
 import { buildModel, buildOptimizer, buildSchedule, plannedSteps, resolveTokenizer } from './trainer_setup';
 import { ResolvedTrainerOptions, resolveTrainerOptions, TrainerOptions } from './trainer_options';
@@ -32,6 +34,8 @@ export interface StepEvent extends TrainMetricRecord {
   /** MoE layer indices and, per layer, the tokens routed to each expert in this step. */
   moeLayers: number[];
   expertLoad: number[][];
+  /** On diagnostic steps (options.diagnosticsEvery): everything measured, per head and per matrix type. */
+  diagnostics?: StepDiagnostics;
 }
 
 export interface PrepareEvent {
@@ -334,6 +338,8 @@ export class Trainer extends EventEmitter {
       const stepStarted = process.hrtime.bigint();
       const running = model.trainStepAccumulated(batches.map((ids) => ({ inputIds: ids, labels: ids })), optimizer, {
         precision: o.precision, maxGradNorm: o.maxGradNorm ?? undefined,
+        diagnostics: o.diagnosticsEvery > 0 && (step % o.diagnosticsEvery === 0 || step + 1 === this.#totalSteps),
+        qkClip: o.qkClip,
       });
       // Gather the next step's batches while this one runs.
       next = step + 1 < this.#totalSteps ? draw() : null;
@@ -419,9 +425,11 @@ export class Trainer extends EventEmitter {
       clipCoefficient: metrics.clipCoefficient, tokensPerSecond: metrics.tokens / stepSeconds, stepSeconds,
       elapsedSeconds: this.#state.elapsedSeconds,
       ...(loadRatios.length > 0 ? { expertLoadMaxOverMean: loadRatios.reduce((a, b) => a + b, 0) / loadRatios.length } : {}),
+      ...diagnosticRecordFields(metrics.diagnostics, metrics.qkClippedHeads),
     };
     if (this.#rank === 0) this.#run!.appendMetric(record);
-    const event: StepEvent = { ...record, totalSteps: this.#totalSteps, moeLayers: metrics.moeLayers, expertLoad: metrics.expertLoad };
+    const event: StepEvent = { ...record, totalSteps: this.#totalSteps, moeLayers: metrics.moeLayers, expertLoad: metrics.expertLoad,
+      ...(metrics.diagnostics ? { diagnostics: metrics.diagnostics } : {}) };
     this.emit('step', event);
     this.emit('metric', event);
   }

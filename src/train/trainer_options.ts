@@ -10,6 +10,7 @@ import type { MuonOptions } from '../optim/muon';
 import type { AdamWOptions } from '../optim/adamw';
 import type { LrSchedule } from '../optim/schedule';
 import type { Tokenizer } from '../data/tokenizer';
+import { checkQkClip, QkClipOptions } from './step_diagnostics';
 
 export type ScheduleName = 'cosine' | 'wsd' | 'constant';
 
@@ -95,6 +96,13 @@ export interface TrainerOptions {
    * 'off'. Default: 'zero1' when $WORLD_SIZE > 1, else 'off'. `batchSize` is per rank.
    */
   distributed?: DistributedMode;
+  /**
+   * Measure the paper's diagnostics every N steps (update / weight RMS per matrix type, max attention logit
+   * per MLA layer, router balance) into metrics.jsonl. Default 10; 0: never.
+   */
+  diagnosticsEvery?: number;
+  /** QK-Clip (MuonClip) after each step for MLA models: true ({ threshold: 100, alpha: 0.5 }) or options. Default off. */
+  qkClip?: boolean | QkClipOptions | null;
 }
 
 export type DistributedMode = 'zero1' | 'whole-matrix' | 'off';
@@ -132,6 +140,8 @@ export interface ResolvedTrainerOptions {
   resume: boolean | string;
   signal: AbortSignal | undefined;
   distributed: DistributedMode;
+  diagnosticsEvery: number;
+  qkClip: Required<QkClipOptions> | null;
 }
 
 const knownKeys = new Set<string>([
@@ -139,6 +149,7 @@ const knownKeys = new Set<string>([
   'warmupSteps', 'minLr', 'decayFraction', 'batchSize', 'seqLen', 'gradAccum', 'maxGradNorm', 'precision', 'seed',
   'maxSteps', 'maxTokens', 'epochs', 'evalEvery', 'validationFraction', 'evalBatches', 'saveEvery', 'keepLast',
   'outDir', 'resume', 'signal', 'distributed',
+  'diagnosticsEvery', 'qkClip',
 ]);
 
 function integer(value: unknown, fallback: number | undefined, name: string, min: number): number | undefined {
@@ -232,5 +243,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     resume,
     signal: options.signal,
     distributed: distributedMode,
+    diagnosticsEvery: integer(options.diagnosticsEvery, 10, 'diagnosticsEvery', 0)!,
+    qkClip: checkQkClip(options.qkClip, 'options.qkClip'),
   };
 }

@@ -89,7 +89,10 @@ ForwardOutputs CausalLM::forward(const ForwardInputs& inputs) const {
     const bool isMoe = layers_[index].moe() != nullptr;
     MoeLayerStats stats;
     const bool wantStats = isMoe && (inputs.collectMoeStats || inputs.auxLossAlpha > 0);
-    hidden = layers_[index](hidden, rotary, mask, inputs.auxLossAlpha, wantStats ? &stats : nullptr);
+    at::Tensor maxLogits;
+    hidden = layers_[index](hidden, rotary, mask, inputs.auxLossAlpha, wantStats ? &stats : nullptr,
+                            inputs.recordAttentionLogits ? &maxLogits : nullptr);
+    if (inputs.recordAttentionLogits) outputs.maxAttentionLogits.push_back(maxLogits);
     if (!isMoe) continue;
     outputs.moeLayerIndices.push_back(static_cast<int64_t>(index));
     if (stats.auxLoss.defined()) outputs.auxLoss = outputs.auxLoss.defined() ? outputs.auxLoss + stats.auxLoss : stats.auxLoss;

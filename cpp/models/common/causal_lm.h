@@ -19,6 +19,7 @@ struct ForwardInputs {
   at::Tensor labels;         // [B, T] integer, -100 = ignored; optional
   double auxLossAlpha = 0;   // > 0: compute DeepSeek's balance loss on every MoE layer
   bool collectMoeStats = false;
+  bool recordAttentionLogits = false;  // fill ForwardOutputs::maxAttentionLogits (MLA layers)
 };
 
 struct ForwardOutputs {
@@ -27,6 +28,8 @@ struct ForwardOutputs {
   at::Tensor auxLoss;  // sum of the MoE layers' balance losses when asked for
   std::vector<int64_t> moeLayerIndices;
   std::vector<MoeLayerStats> moeStats;  // one per MoE layer when collectMoeStats
+  // Per layer when recordAttentionLogits: each head's max pre-softmax logit [H] fp32 (undefined on non-MLA layers).
+  std::vector<at::Tensor> maxAttentionLogits;
 };
 
 class CausalLM {

@@ -21,9 +21,10 @@ DecoderLayer::DecoderLayer(ParameterFactory& factory, int64_t index, const Model
 }
 
 at::Tensor DecoderLayer::operator()(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask,
-                                    double auxLossAlpha, MoeLayerStats* stats) const {
+                                    double auxLossAlpha, MoeLayerStats* stats, at::Tensor* maxAttentionLogits) const {
   at::Tensor normed = inputLayernorm_(hidden);
-  at::Tensor attention = mlaAttention_ ? (*mlaAttention_)(normed, rotary, mask) : (*denseAttention_)(normed, rotary, mask);
+  at::Tensor attention = mlaAttention_ ? (*mlaAttention_)(normed, rotary, mask, maxAttentionLogits)
+                                       : (*denseAttention_)(normed, rotary, mask);
   at::Tensor residual = hidden + attention;
   normed = postAttentionLayernorm_(residual);
   at::Tensor ffn = moe_ ? (*moe_)(normed, auxLossAlpha, stats) : (*mlp_)(normed);

@@ -18,15 +18,16 @@ class DecoderLayer {
  public:
   DecoderLayer(ParameterFactory& factory, int64_t index, const ModelConfig& config);
 
-  // stats: filled on MoE layers when given.
+  // stats: filled on MoE layers when given. maxAttentionLogits: set on MLA layers when given (MlaAttention).
   at::Tensor operator()(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask,
-                        double auxLossAlpha, MoeLayerStats* stats) const;
+                        double auxLossAlpha, MoeLayerStats* stats, at::Tensor* maxAttentionLogits = nullptr) const;
 
   // Incremental decoding: the same layer with its attention reading and extending `cache` from slot `start`.
   at::Tensor cached(const at::Tensor& hidden, const RotaryTables& rotary, const at::Tensor& mask, LayerKvCache& cache,
                     int64_t start) const;
 
   const MoeBlock* moe() const { return moe_ ? &*moe_ : nullptr; }
+  const MlaAttention* mlaAttention() const { return mlaAttention_ ? &*mlaAttention_ : nullptr; }
 
  private:
   std::optional<MlaAttention> mlaAttention_;

@@ -1,6 +1,7 @@
 #include "models/deepseek_v3/mla_attention.h"
 
 #include <cmath>
+#include <limits>
 
 #include "models/common/attention.h"
 
@@ -41,7 +42,29 @@ at::Tensor MlaAttention::queries(const at::Tensor& x) const {
   return (*qBProj_)((*qALayernorm_)((*qAProj_)(x)));
 }
 
-at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) const {
+namespace {
+
+// max over batch, query and key positions of q·kᵀ·scale where the mask allows it, per head: [H] fp32.
+// One sequence at a time so the scores never take more than H·T² floats.
+at::Tensor maxAttentionLogits(const at::Tensor& queries, const at::Tensor& keys, double scale, const at::Tensor& mask) {
+  at::NoGradGuard noGrad;
+  const int64_t batch = queries.size(0), seqLen = queries.size(2);
+  at::Tensor allowed = mask.defined() ? mask : at::ones({seqLen, seqLen}, queries.options().dtype(at::kBool)).tril();
+  at::Tensor best;
+  for (int64_t b = 0; b < batch; ++b) {
+    at::Tensor scores = at::matmul(queries[b].to(at::kFloat), keys[b].to(at::kFloat).transpose(-1, -2)).mul_(scale);
+    at::Tensor sequenceAllowed = mask.defined() ? allowed[b] : allowed;  // [1|H, T, T] or [T, T]
+    scores.masked_fill_(sequenceAllowed.logical_not(), -std::numeric_limits<float>::infinity());
+    at::Tensor perHead = scores.flatten(1).amax(1);
+    best = best.defined() ? at::maximum(best, perHead) : perHead;
+  }
+  return best;
+}
+
+}  // namespace
+
+at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                                    at::Tensor* maxLogits) const {
   const int64_t batch = x.size(0), seqLen = x.size(1);
   const int64_t nope = mla_.qkNopeHeadDim, rope = mla_.qkRopeHeadDim;
   auto rotate = [&](const at::Tensor& t) {
@@ -68,6 +91,7 @@ at::Tensor MlaAttention::operator()(const at::Tensor& x, const RotaryTables& rot
 
   at::Tensor queryStates = at::cat({qNope, qPe}, -1);
   at::Tensor keyStates = at::cat({kNope, kPe.expand({batch, numHeads_, seqLen, rope})}, -1);
+  if (maxLogits != nullptr) *maxLogits = maxAttentionLogits(queryStates.detach(), keyStates.detach(), scale_, mask);
   return oProj_(causalAttention(queryStates, keyStates, v, scale_, mask));
 }
 

@@ -18,7 +18,11 @@ namespace moonlight::models {
 class MlaAttention {
  public:
   MlaAttention(ParameterFactory& factory, const std::string& prefix, const ModelConfig& config);
-  at::Tensor operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) const;
+  // maxLogits: when given, set to each head's maximum pre-softmax logit q·k·scale over the batch's unmasked
+  // pairs, [H] fp32 (no gradient). The fused kernel keeps its scores to itself, so this is one extra
+  // no-grad q·kᵀ per sequence (no softmax, no values): only asked for on diagnostic or QK-Clip steps.
+  at::Tensor operator()(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                        at::Tensor* maxLogits = nullptr) const;
   // Incremental decoding with the absorbed formulation: caches only [latent | rotated rope key] in slots
   // [start, start+T); scores are (q_nope·W_UK)·cᵀ + q_pe·k_peᵀ, the output softmax·c mapped through W_UV.
   // Nothing is expanded per head over the cached positions.
@@ -27,6 +31,13 @@ class MlaAttention {
 
   // The softmax scale this config gives (exposed for tests and the documentation of mscale).
   static double softmaxScale(const ModelConfig& config);
+
+  // The weights QK-Clip rescales (cpp/train/qk_clip.h): rows of the query projection (q_proj, or q_b_proj
+  // with q-LoRA) go head by head [q_nope | q_pe]; rows of kv_b_proj head by head [k_nope | v].
+  const at::Tensor& queryWeight() const { return qProj_ ? qProj_->weight : qBProj_->weight; }
+  const at::Tensor& kvUpWeight() const { return kvBProj_.weight; }
+  int64_t numHeads() const { return numHeads_; }
+  const MlaConfig& mla() const { return mla_; }
 
  private:
   at::Tensor queries(const at::Tensor& x) const;

@@ -43,6 +43,10 @@ interface TrainArgs {
   cache_dir?: string;
   plot: boolean;
   log_every?: number;
+  diagnostics_every: number;
+  qk_clip?: number;
+  qk_clip_alpha: number;
+  qk_clip_remeasure: boolean;
 }
 
 const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'] as const;
@@ -91,6 +95,10 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('cache_dir', { type: 'string', describe: 'Token cache folder (default $MOONLIGHT_CACHE_DIR or ~/.cache/moonlight-torch/tokens)' })
     .option('plot', { type: 'boolean', default: true, describe: 'Write loss plots and report.html into the run folder at the end' })
     .option('log_every', { type: 'number', describe: 'Without a TTY: a log line every N steps (default ~20 lines per run)' })
+    .option('diagnostics_every', { type: 'number', default: 10, describe: 'Log update/weight RMS per matrix type, max attention logits and router balance every N steps (0: never)' })
+    .option('qk_clip', { type: 'number', describe: 'QK-Clip threshold τ (MLA models): rescale q/k of heads whose max logit exceeds it after each step (Kimi K2: 100)' })
+    .option('qk_clip_alpha', { type: 'number', default: 0.5, describe: 'QK-Clip α: q_nope ×η^α, k_nope ×η^(1−α), q_pe ×η' })
+    .option('qk_clip_remeasure', { type: 'boolean', default: false, describe: "QK-Clip from logits re-measured after the update (≤ τ guaranteed on the step's batch; 1–2 extra forwards)" })
     .example('$0 train', 'a small Moonlight-style MoE with Muon on the embedded Moby-Dick corpus')
     .example('$0 train --model qwen --optimizer muon --hidden_size 128 --num_layers 2 --steps 200', "toy_train.py's model, narrow")
     .example('$0 train --from ./Moonlight-16B-A3B-Instruct --dataset chat.jsonl --lora_rank 8 --lora_alpha 32 --target_modules all-linear --optimizer muon', 'LoRA chat SFT with Muon')
@@ -154,6 +162,8 @@ function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
     outDir: runDir,
     resume: args.resume ?? false,
     signal,
+    diagnosticsEvery: args.diagnostics_every,
+    qkClip: args.qk_clip === undefined ? null : { threshold: args.qk_clip, alpha: args.qk_clip_alpha, remeasure: args.qk_clip_remeasure },
   };
 }
 

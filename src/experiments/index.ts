@@ -1,0 +1,12 @@
+export { fitPowerLawWithOffset, computeForLoss, computeRatioAtLoss, lossAtCompute } from './power_law_fit';
+export type { ComputePoint, PowerLawFit } from './power_law_fit';
+export { runScaling } from './scaling';
+export type { ScalingOptions, ScalingReport, ScalingRunResult, ScalingOptimizer } from './scaling';
+export { SCALING_PRESETS, scalingPreset } from './scaling_presets';
+export type { ScalingPreset, ScalingSize } from './scaling_presets';
+export { renderScalingChart, scalingChartOption } from './scaling_chart';
+export { analyzeCheckpoints, entropyTable, matrixType, svdEntropy } from './svd_entropy';
+export type { CheckpointEntropy, MatrixTypeEntropy } from './svd_entropy';
+export { renderEntropyChart } from './entropy_chart';
+export { parseCompareConfig, runCompare } from './compare';
+export type { CompareConfig, CompareOptions, CompareSeries } from './compare';
