@@ -48,7 +48,9 @@ test('an unreachable master is a DistributedError on the other ranks within the 
   expect(report.ok).toBe(false);
   expect(report.name).toBe('DistributedError');
   expect(report.message).toMatch(new RegExp(`could not reach the master 127\\.0\\.0\\.1:${port} within 2000 ms`));
-  expect(report.elapsedMs).toBeLessThan(2000 + 3000);
+  // libtorch's TCPStore client tries twice (each attempt bounded by the timeout) with a random back-off of
+  // about the timeout between them: the error comes after ≈ 2–2.5 × the timeout, never a hang.
+  expect(report.elapsedMs).toBeLessThan(3 * 2000);
 }, 60_000);
 
 test('rank 0 alone, waiting for a rank that never comes, fails within the timeout', async () => {
@@ -56,5 +58,7 @@ test('rank 0 alone, waiting for a rank that never comes, fails within the timeou
   const report = await runRank({ task: 'init', rank: 0, worldSize: 2, port, timeoutMs: 2000 });
   expect(report.ok).toBe(false);
   expect(report.name).toBe('DistributedError');
-  expect(report.elapsedMs).toBeLessThan(2000 + 3000);
+  // libtorch's TCPStore client tries twice (each attempt bounded by the timeout) with a random back-off of
+  // about the timeout between them: the error comes after ≈ 2–2.5 × the timeout, never a hang.
+  expect(report.elapsedMs).toBeLessThan(3 * 2000);
 }, 60_000);

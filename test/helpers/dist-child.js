@@ -103,6 +103,9 @@ async function train() {
 }
 
 async function main() {
+  // The addon loads on first use (finding libtorch, maybe test-loading a prebuilt binary in a child process):
+  // load it before the clock starts, so elapsedMs measures the rendezvous alone.
+  void distributed.isInitialized;
   const started = Date.now();
   try {
     if (job.task === 'train' && !job.mode) {
