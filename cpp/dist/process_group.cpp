@@ -9,7 +9,6 @@
 #endif
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 // The CUDA flavour (CMake sets MOONLIGHT_WITH_NCCL when the libtorch has torch_cuda and the NCCL headers
 // of the nvidia-nccl wheel are found); the CUDA torch wheel compiles ProcessGroupNCCL into libtorch_cuda.
 #ifdef MOONLIGHT_WITH_NCCL
@@ -21,6 +20,7 @@
 #endif
 
 #include "core/errors.h"
+#include "dist/rendezvous.h"
 
 namespace moonlight::dist {
 
@@ -95,25 +95,7 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
   impl_->timeout = options.timeout;
   // Before the rendezvous: a backend this build cannot give fails now, not after waiting for the others.
   const bool wantNccl = chooseNccl(options);
-  ::c10d::TCPStoreOptions storeOptions;
-  storeOptions.port = static_cast<std::uint16_t>(options.masterPort);
-  storeOptions.isServer = options.rank == 0;
-  storeOptions.numWorkers = static_cast<size_t>(options.worldSize);
-  storeOptions.waitWorkers = true;
-  storeOptions.timeout = options.timeout;
-  try {
-    impl_->store = c10::make_intrusive<::c10d::TCPStore>(options.masterAddr, storeOptions);
-  } catch (const std::exception& error) {
-    const std::string cause = firstLine(error.what());
-    if (options.rank == 0) {
-      fail(ErrorKind::Distributed, "rank 0 could not serve the rendezvous on port " +
-                                       std::to_string(options.masterPort) + " (" + where(options) +
-                                       "): is the port already in use? " + cause);
-    }
-    fail(ErrorKind::Distributed, "could not reach the master " + options.masterAddr + ":" +
-                                     std::to_string(options.masterPort) + " within " +
-                                     std::to_string(options.timeout.count()) + " ms (" + where(options) + "): " + cause);
-  }
+  impl_->store = rendezvous(options, where(options));
   if (options.backend != "nccl") connectGloo(options);
   if (wantNccl) connectNccl(options);
 }
