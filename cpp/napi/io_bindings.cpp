@@ -24,18 +24,8 @@ using NamedTensors = std::vector<io::NamedTensor>;
 
 // [[name, TensorHandle], ...] from JS, in order.
 NamedTensors toNamedTensors(const Napi::Value& value) {
-  if (!value.IsArray()) fail(ErrorKind::Argument, "tensors must be an array of [name, Tensor] pairs");
-  Napi::Array pairs = value.As<Napi::Array>();
   NamedTensors result;
-  result.reserve(pairs.Length());
-  for (uint32_t i = 0; i < pairs.Length(); ++i) {
-    Napi::Value pair = pairs.Get(i);
-    if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2) {
-      fail(ErrorKind::Argument, "tensors[" + std::to_string(i) + "] must be a [name, Tensor] pair");
-    }
-    Napi::Array entry = pair.As<Napi::Array>();
-    result.push_back({toString(entry.Get(0u), "tensor name"), TensorHandle::unwrap(entry.Get(1u), "tensor")});
-  }
+  for (auto& [name, tensor] : TensorHandle::unwrapNamed(value, "tensors")) result.push_back({std::move(name), std::move(tensor)});
   return result;
 }
 

@@ -285,20 +285,11 @@ Napi::Value ModelHandle::loadStateDict(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    Napi::Value entriesValue = argumentAt(info, 0);
-    if (!entriesValue.IsArray()) fail(ErrorKind::Argument, "stateDict must be an array of [name, Tensor] pairs");
-    Napi::Array entries = entriesValue.As<Napi::Array>();
     std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (uint32_t i = 0; i < entries.Length(); ++i) {
-      Napi::Value entry = entries.Get(i);
-      if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 2) {
-        fail(ErrorKind::Argument, "stateDict entries must be [name, Tensor] pairs");
-      }
-      Napi::Array pair = entry.As<Napi::Array>();
-      std::string name = toString(pair.Get(0u), "stateDict name");
+    for (auto& [name, tensor] : TensorHandle::unwrapNamed(argumentAt(info, 0), "stateDict")) {
       // With tied embeddings lm_head.weight is the embedding itself: a checkpoint may still list it.
       if (model->config().tieWordEmbeddings && name == "lm_head.weight") continue;
-      tensors.emplace_back(name, TensorHandle::unwrap(pair.Get(1u), name.c_str()));
+      tensors.emplace_back(std::move(name), std::move(tensor));
     }
     model->parameters().load(tensors, toBool(argumentAt(info, 1), "strict"));
     return info.Env().Undefined();

@@ -76,18 +76,7 @@ Napi::Value ModelHandle::loadLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    Napi::Value entriesValue = argumentAt(info, 0);
-    if (!entriesValue.IsArray()) fail(ErrorKind::Argument, "adapter tensors must be an array of [name, Tensor] pairs");
-    Napi::Array entries = entriesValue.As<Napi::Array>();
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (uint32_t i = 0; i < entries.Length(); ++i) {
-      Napi::Value entry = entries.Get(i);
-      if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 2) fail(ErrorKind::Argument, "adapter entries must be [name, Tensor] pairs");
-      Napi::Array pair = entry.As<Napi::Array>();
-      std::string name = toString(pair.Get(0u), "adapter tensor name");
-      tensors.emplace_back(name, TensorHandle::unwrap(pair.Get(1u), name.c_str()));
-    }
-    models::loadLora(model->parameters(), tensors);
+    models::loadLora(model->parameters(), TensorHandle::unwrapNamed(argumentAt(info, 0), "adapter tensors"));
     return info.Env().Undefined();
   });
 }

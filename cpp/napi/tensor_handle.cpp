@@ -46,6 +46,24 @@ const at::Tensor& TensorHandle::unwrap(const Napi::Value& value, const char* arg
   fail(ErrorKind::Argument, std::string(argumentName) + " must be a Tensor");
 }
 
+std::vector<std::pair<std::string, at::Tensor>> TensorHandle::unwrapNamed(const Napi::Value& value,
+                                                                         const std::string& argumentName) {
+  if (!value.IsArray()) fail(ErrorKind::Argument, argumentName + " must be an array of [name, Tensor] pairs");
+  Napi::Array entries = value.As<Napi::Array>();
+  std::vector<std::pair<std::string, at::Tensor>> result;
+  result.reserve(entries.Length());
+  for (uint32_t i = 0; i < entries.Length(); ++i) {
+    const std::string where = argumentName + "[" + std::to_string(i) + "]";
+    Napi::Value entry = entries.Get(i);
+    if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 2) fail(ErrorKind::Argument, where + " must be a [name, Tensor] pair");
+    Napi::Array pair = entry.As<Napi::Array>();
+    std::string name = toString(pair.Get(0u), (where + " name").c_str());
+    const at::Tensor& tensor = unwrap(pair.Get(1u), (where + " '" + name + "'").c_str());
+    result.emplace_back(std::move(name), tensor);
+  }
+  return result;
+}
+
 TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info), env_(info.Env()) {}
 
 TensorHandle::~TensorHandle() { release(); }

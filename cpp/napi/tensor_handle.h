@@ -4,6 +4,10 @@
 
 #include <napi.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <ATen/ATen.h>
 
 namespace moonlight::napi {
@@ -15,6 +19,8 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   static Napi::Object wrap(Napi::Env env, at::Tensor tensor);
   // The tensor of a live handle; ArgumentError if `value` is no handle, DisposedError if it was disposed.
   static const at::Tensor& unwrap(const Napi::Value& value, const char* argumentName);
+  // [[name, Tensor], ...] from JS, in order; ArgumentErrors name `argumentName` and the entry's index.
+  static std::vector<std::pair<std::string, at::Tensor>> unwrapNamed(const Napi::Value& value, const std::string& argumentName);
 
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;
