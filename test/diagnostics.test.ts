@@ -2,10 +2,12 @@
  * The paper's training diagnostics on tiny runs:
  * - the update RMS a diagnostic step reports per matrix type is the RMS of the weight change it made,
  *   divided by the lr (weight decay 0), and the weight RMS that of the weights after it;
- * - in the default mode (Moonlight's Muon: 0.2·√max(A, B), lr and wd defaults) every Muon matrix's update
- *   RMS stays at or below 0.2 + 0.02 on every logged step of a Trainer run (see the test for why it is not
- *   0.2 ± 0.02 on a model this small), and the run's metrics.jsonl carries the diagnostics (logits per MLA
- *   layer, MoE balance, bias range equal to the model's biases at the end);
+ * - in the default mode (Moonlight's Muon: 0.2·√max(A, B), Keller-Jordan NS, lr and wd defaults) on a
+ *   40-step Trainer run: every Muon matrix's update RMS in (0.08, 0.22] on every step, and 0.2 ± 0.02 on
+ *   every step after the momentum's time constant for the matrices where Lemma 1's assumption holds (the
+ *   dense MLP; see the test for why not every matrix of a model this small can be at 0.2), and the run's
+ *   metrics.jsonl carries the diagnostics (logits per MLA layer, MoE balance, bias range equal to the
+ *   model's biases at the end);
  * - QK-Clip on a run made to blow up attention logits (high lr, small τ): without it the max logit passes τ,
  *   with it every head's max logit stays ≤ τ after each step.
  */
@@ -56,23 +58,39 @@ test('reported update RMS is the applied weight change / lr; weight RMS that of 
   model.dispose();
 });
 
-// Lemma 1's 0.2 assumes a full-rank update. On this tiny model the momentum of several matrices is far from
-// full rank (o_proj's inputs, attention outputs near uniform averages at init, give it rank ≈ 1/4), and the
-// Keller-Jordan Newton–Schulz leaves small singular values small, so measured RMS range 0.09–0.19 (o_proj
-// 0.093–0.103, q_proj 0.147–0.176, experts 0.143–0.189, dense MLP 0.168–0.190; Polar Express: 0.107–0.211).
-// What holds on every matrix and step: the scale never overshoots 0.2 + 0.02, and nothing collapses.
-test('default mode: every Muon matrix has update RMS in (0.08, 0.22] on every step; metrics.jsonl has the diagnostics', async () => {
+// Lemma 1 (RMS of 0.2·√max(A, B)·O is 0.2) assumes O is the polar factor of a full-rank update. In the default
+// mode two things move a matrix of this model off 0.2, measured on this run (40 steps, hidden 64) with an
+// independent oracle on the reconstructed NS inputs (SVD in float64; test/oracles' Moonlight NS and
+// torch.optim.Muon agree with our diagnostics to 3e-4):
+// - rank: the exact polar factor of a rank-r update has RMS 0.2·√(r / min(A, B)). o_proj's momentum has rank
+//   ≈ 1/4 (its input is every head's V projection of the same kv latent, kv_lora_rank 16 of 4 × 16, mixed by
+//   near-identical attention at init: RMS 0.089–0.103); q_proj, kv_a_proj_with_mqa and the routed experts
+//   (an expert that gets few tokens) are also short of full rank (0.64–0.94, 0.67–0.75, 0.58–1.0 of it).
+// - Newton–Schulz: 5 Keller-Jordan steps leave each singular value of O somewhere in [0.68, 1.2] depending on
+//   its normalised size, so even a full-rank update is at 0.2·√mean(σ_O²): 0.164–0.176 for full-rank
+//   Gaussian matrices of these shapes; ≈ 0.187 only when the spectrum spreads over decades and the
+//   oscillation averages out. The full-rank router (8 singular values, 0.16–0.20), shared experts
+//   (0.179–0.190) and kv_b_proj (0.178–0.193) sit at or just below 0.18 for that reason.
+// The dense MLP's momentum is full rank with a spread spectrum: Lemma 1's regime. It reaches it once the
+// momentum has averaged over its time constant 1/(1 − μ) = 20 steps (its first steps, one or two batches
+// from the initial weights at warm-up lr, sit at 0.168–0.18): 0.187–0.190 on steps 21–40, asserted as
+// 0.2 ± 0.02. On every matrix and every step what holds is the weak band: no overshoot past 0.2 + 0.02,
+// nothing collapses (min 0.089).
+const momentumTimeConstantSteps = 20;  // 1 / (1 − 0.95)
+
+test('default mode: every Muon matrix in (0.08, 0.22] on every step, the dense MLP at 0.2 ± 0.02 after the momentum transient; metrics.jsonl has the diagnostics', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-diag-'));
   try {
     const trainer = new Trainer({
-      model: 'moonlight-tiny', modelSize: { hiddenSize: 64, numLayers: 3 }, batchSize: 8, seqLen: 64, maxSteps: 8,
+      model: 'moonlight-tiny', modelSize: { hiddenSize: 64, numLayers: 3 }, batchSize: 8, seqLen: 64, maxSteps: 40,
       diagnosticsEvery: 1, outDir: path.join(out, 'run'), cacheDir: path.join(out, 'cache'),
     });
     const events: StepEvent[] = [];
     trainer.on('step', (event: StepEvent) => events.push(event));
     await trainer.fit();
-    expect(events).toHaveLength(8);
+    expect(events).toHaveLength(40);
     const outside: string[] = [];
+    const outsideLemma: string[] = [];
     for (const event of events) {
       const muonTypes = event.diagnostics!.matrixTypes.filter((s) => s.optimizer === 'muon');
       expect(muonTypes.map((s) => s.type).sort()).toEqual([
@@ -83,10 +101,13 @@ test('default mode: every Muon matrix has update RMS in (0.08, 0.22] on every st
       for (const stats of muonTypes) {
         for (const value of [stats.updateRmsMin!, stats.updateRmsMax!]) {
           if (!(value > 0.08 && value <= 0.22)) outside.push(`step ${event.step} ${stats.type}: ${value.toFixed(4)}`);
+          const lemmaRegime = stats.type.startsWith('mlp.') && event.step > momentumTimeConstantSteps;
+          if (lemmaRegime && !(Math.abs(value - 0.2) <= 0.02)) outsideLemma.push(`step ${event.step} ${stats.type}: ${value.toFixed(4)}`);
         }
       }
     }
     expect(outside).toEqual([]);
+    expect(outsideLemma).toEqual([]);
     const records = fs.readFileSync(path.join(out, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
       .filter((r) => r.type === 'train');
     const last = records[records.length - 1];
