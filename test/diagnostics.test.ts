@@ -2,10 +2,12 @@
  * The paper's training diagnostics on tiny runs:
  * - the update RMS a diagnostic step reports per matrix type is the RMS of the weight change it made,
  *   divided by the lr (weight decay 0), and the weight RMS that of the weights after it;
- * - in the default mode (Moonlight's Muon: 0.2·√max(A, B), lr and wd defaults) every Muon matrix's update
- *   RMS stays at or below 0.2 + 0.02 on every logged step of a Trainer run (see the test for why it is not
- *   0.2 ± 0.02 on a model this small), and the run's metrics.jsonl carries the diagnostics (logits per MLA
- *   layer, MoE balance, bias range equal to the model's biases at the end);
+ * - in the default mode (Moonlight's Muon: 0.2·√max(A, B), Keller-Jordan NS, lr and wd defaults) on a
+ *   40-step Trainer run: every Muon matrix's update RMS in (0.08, 0.22] on every step, and 0.2 ± 0.02 on
+ *   every step after the momentum's time constant for the matrices where Lemma 1's assumption holds (the
+ *   dense MLP; see the test for why not every matrix of a model this small can be at 0.2), and the run's
+ *   metrics.jsonl carries the diagnostics (logits per MLA layer, MoE balance, bias range equal to the
+ *   model's biases at the end);
  * - QK-Clip on a run made to blow up attention logits (high lr, small τ): without it the max logit passes τ,
  *   with it every head's max logit stays ≤ τ after each step.
  */
@@ -56,23 +58,42 @@ test('reported update RMS is the applied weight change / lr; weight RMS that of 
   model.dispose();
 });
 
-// Lemma 1's 0.2 assumes a full-rank update. On this tiny model the momentum of several matrices is far from
-// full rank (o_proj's inputs, attention outputs near uniform averages at init, give it rank ≈ 1/4), and the
-// Keller-Jordan Newton–Schulz leaves small singular values small, so measured RMS range 0.09–0.19 (o_proj
-// 0.093–0.103, q_proj 0.147–0.176, experts 0.143–0.189, dense MLP 0.168–0.190; Polar Express: 0.107–0.211).
-// What holds on every matrix and step: the scale never overshoots 0.2 + 0.02, and nothing collapses.
-test('default mode: every Muon matrix has update RMS in (0.08, 0.22] on every step; metrics.jsonl has the diagnostics', async () => {
+// Lemma 1 (RMS of 0.2·√max(A, B)·O is 0.2) assumes O is the polar factor of a full-rank update. In the default
+// mode two things move a matrix of this model off 0.2, measured on this run (40 steps, hidden 64) with an
+// independent oracle on the NS inputs reconstructed from the momentum buffers (float64 SVD; test/oracles'
+// Moonlight NS agrees with our diagnostics to 3.3e-4, torch.optim.Muon too on the first 8 steps):
+// - rank: the exact polar factor of a rank-r update has RMS 0.2·√(r / min(A, B)). o_proj's momentum has rank
+//   0.22–0.30 of full (its input is every head's V projection of the same kv latent, kv_lora_rank 16 of
+//   4 × 16, mixed by near-identical attention at init): RMS 0.089–0.103. q_proj (0.64–0.94 of full rank),
+//   kv_a_proj_with_mqa (0.67–0.75) and the routed experts (0.56–1.0: an expert that gets few tokens) too.
+// - Newton–Schulz: 5 Keller-Jordan steps leave each singular value of O somewhere in [0.68, 1.2] depending on
+//   its normalised size, so a full-rank update is at 0.2·√mean(σ_O²): 0.164–0.176 for full-rank Gaussian
+//   matrices of these shapes, ≈ 0.19 when the spectrum spreads over decades and the oscillation averages
+//   out. The full-rank router (8 singular values: 0.164–0.204), kv_b_proj (0.178–0.193) and the (nearly)
+//   full-rank shared experts (0.176–0.190) straddle 0.18 for that reason.
+// The dense MLP is Lemma 1's regime once its momentum is full rank with a spread spectrum (condition number
+// ≈ 400–800): gate/up_proj's momentum has rank 56 of 64 on the first steps (the layer-0 input is spanned by
+// the embeddings of a batch's ~56 distinct bytes; RMS 0.168–0.178), reaches 64 at step 5 as batches
+// accumulate, and is at 0.184–0.191 from step 7. We assert 0.2 ± 0.02 after one momentum time constant,
+// 1/(1 − μ) = 20 steps (measured 0.187–0.190 on steps 21–40). On a longer run at a higher lr (317 steps of
+// 16 × 128 at 5e-3) the dense MLP moves to 0.173–0.188 as its spectrum changes: Keller-Jordan's 0.2 is
+// approximate even where Lemma 1's assumption holds. On every matrix and every step what holds is the weak
+// band: no overshoot past 0.2 + 0.02 and nothing collapses (min 0.089).
+const momentumTimeConstantSteps = 20;  // 1 / (1 − 0.95)
+
+test('default mode: every Muon matrix in (0.08, 0.22] on every step, the dense MLP at 0.2 ± 0.02 after the momentum transient; metrics.jsonl has the diagnostics', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-diag-'));
   try {
     const trainer = new Trainer({
-      model: 'moonlight-tiny', modelSize: { hiddenSize: 64, numLayers: 3 }, batchSize: 8, seqLen: 64, maxSteps: 8,
+      model: 'moonlight-tiny', modelSize: { hiddenSize: 64, numLayers: 3 }, batchSize: 8, seqLen: 64, maxSteps: 40,
       diagnosticsEvery: 1, outDir: path.join(out, 'run'), cacheDir: path.join(out, 'cache'),
     });
     const events: StepEvent[] = [];
     trainer.on('step', (event: StepEvent) => events.push(event));
     await trainer.fit();
-    expect(events).toHaveLength(8);
+    expect(events).toHaveLength(40);
     const outside: string[] = [];
+    const outsideLemma: string[] = [];
     for (const event of events) {
       const muonTypes = event.diagnostics!.matrixTypes.filter((s) => s.optimizer === 'muon');
       expect(muonTypes.map((s) => s.type).sort()).toEqual([
@@ -83,10 +104,13 @@ test('default mode: every Muon matrix has update RMS in (0.08, 0.22] on every st
       for (const stats of muonTypes) {
         for (const value of [stats.updateRmsMin!, stats.updateRmsMax!]) {
           if (!(value > 0.08 && value <= 0.22)) outside.push(`step ${event.step} ${stats.type}: ${value.toFixed(4)}`);
+          const lemmaRegime = stats.type.startsWith('mlp.') && event.step > momentumTimeConstantSteps;
+          if (lemmaRegime && !(Math.abs(value - 0.2) <= 0.02)) outsideLemma.push(`step ${event.step} ${stats.type}: ${value.toFixed(4)}`);
         }
       }
     }
     expect(outside).toEqual([]);
+    expect(outsideLemma).toEqual([]);
     const records = fs.readFileSync(path.join(out, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
       .filter((r) => r.type === 'train');
     const last = records[records.length - 1];
