@@ -243,6 +243,15 @@ describe('cache, sampling, streaming, options (Moonlight tiny)', () => {
     await expect(model.generate([PROMPT], { signal: {} as AbortSignal })).rejects.toThrow(/signal/);
   });
 
+  test('a small model decodes on one thread by default; threads overrides it with the same tokens', async () => {
+    const byDefault = await model.generate([PROMPT], { maxNewTokens: 8 });
+    expect(byDefault.threads).toBe(1);
+    const two = await model.generate([PROMPT], { maxNewTokens: 8, threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(two.tokens[0]).toEqual(oracle[0].single.tokens.slice(0, 8));
+    await expect(model.generate([PROMPT], { threads: -1 })).rejects.toThrow(/threads/);
+  });
+
   test('bad options are ArgumentErrors naming the option', async () => {
     await expect(model.generate([PROMPT], { maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
     await expect(model.generate([PROMPT], { temperature: -1 })).rejects.toThrow(ArgumentError);

@@ -37,6 +37,12 @@ export interface GenerateOptions {
   returnLogits?: boolean;
   /** Aborting ends the native loop after its current step; unfinished sequences report 'cancelled'. */
   signal?: AbortSignal;
+  /**
+   * Intra-op threads the generation runs on. Default (0): one for small models (under 32 MB of weights read
+   * per token, where waking threads for each of a decoding step's tiny ops costs more than it saves), else
+   * libtorch's default (every core).
+   */
+  threads?: number;
 }
 
 export interface GenerateResult {
@@ -51,6 +57,8 @@ export interface GenerateResult {
   cacheCapacity: number;
   prefillSeconds: number;
   decodeSeconds: number;
+  /** Intra-op threads it ran on. */
+  threads: number;
 }
 
 export interface GeneratedToken {
@@ -108,6 +116,7 @@ export function nativeGenerateOptions(options: GenerateOptions): NativeGenerateO
     seed: checkInteger(options.seed ?? 0, 'seed', 0),
     stopTokenIds,
     returnLogits: options.returnLogits ?? false,
+    threads: checkInteger(options.threads ?? 0, 'threads', 0),
   };
 }
 
@@ -192,6 +201,7 @@ function finish(result: NativeGenerateResult, options: GenerateOptions): Generat
     cacheCapacity: result.cacheCapacity,
     prefillSeconds: result.prefillSeconds,
     decodeSeconds: result.decodeSeconds,
+    threads: result.threads,
   };
 }
 
