@@ -5,9 +5,12 @@
 // / decode time (the prefill and first token excluded on both sides). Each side runs BENCH_REPEATS (3) times and
 // keeps its fastest run (the machine may be shared). Prints numbers and the ratio; asserts nothing.
 //
-// Both sides use OMP_NUM_THREADS threads (default: all cores). On this tiny model a decode step is a few hundred
-// small ops, so OpenMP's wake-ups cost more than the maths: compare OMP_NUM_THREADS=1 as well.
-// Options (environment): BENCH_PROMPT (64), BENCH_NEW (128), BENCH_BATCHES (1,4), BENCH_REPEATS (3).
+// Threads: transformers runs on OMP_NUM_THREADS (default: all cores), as a user would run it. Ours runs as a user
+// gets it by default: generate() picks its intra-op threads by model size (one for this small model, whose
+// decode step is a few hundred microsecond-sized ops; src/infer/generate.ts `threads`); BENCH_OUR_THREADS
+// overrides that. Each side prints what it used. Compare OMP_NUM_THREADS=1 as well.
+// Options (environment): BENCH_PROMPT (64), BENCH_NEW (128), BENCH_BATCHES (1,4), BENCH_REPEATS (3),
+// BENCH_OUR_THREADS (0: ours chooses).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -20,6 +23,7 @@ const promptLength = Number(process.env.BENCH_PROMPT || 64);
 const newTokens = Number(process.env.BENCH_NEW || 128);
 const batches = (process.env.BENCH_BATCHES || '1,4').split(',').map(Number);
 const repeats = Number(process.env.BENCH_REPEATS || 3);
+const ourThreads = Number(process.env.BENCH_OUR_THREADS || 0);
 
 // bench-train.js's DeepseekV3 config (MLA without q-LoRA, 8 routed experts).
 const config = require('./bench-configs').deepseek_v3;
@@ -41,7 +45,7 @@ model.save_pretrained(req["out_dir"])
 model.generation_config.eos_token_id = None
 model.generation_config.pad_token_id = 0
 torch.set_num_threads(req["threads"])
-out = {}
+out = {"threads": torch.get_num_threads()}
 with torch.no_grad():
     for batch in req["batches"]:
         ids = torch.tensor(req["prompts"][str(batch)])
@@ -68,12 +72,12 @@ async function main() {
   const theirs = JSON.parse(py.stdout.trim().split('\n').pop());
 
   const model = (await lib.CausalLM.fromPretrained(dir)).eval();
-  console.log(`bench:generate  DeepseekV3 ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, prompt ${promptLength}, ${newTokens} new tokens, greedy, fp32, ${threads} threads`);
+  console.log(`bench:generate  DeepseekV3 ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, prompt ${promptLength}, ${newTokens} new tokens, greedy, fp32`);
   for (const batch of batches) {
-    await model.generate(promptSets[String(batch)], { maxNewTokens: 4 });  // warm-up
+    await model.generate(promptSets[String(batch)], { maxNewTokens: 4, threads: ourThreads });  // warm-up
     let result = null;
     for (let run = 0; run < repeats; run++) {
-      const attempt = await model.generate(promptSets[String(batch)], { maxNewTokens: newTokens });
+      const attempt = await model.generate(promptSets[String(batch)], { maxNewTokens: newTokens, threads: ourThreads });
       if (result === null || attempt.decodeSeconds < result.decodeSeconds) result = attempt;
     }
     const decoded = batch * (newTokens - 1);
@@ -81,7 +85,7 @@ async function main() {
     const reference = decoded / theirs[String(batch)].decode_seconds;
     const cacheKiB = result.cacheBytes / 1024;
     console.log(`batch ${batch}: ours ${ours.toFixed(1)} tok/s, transformers ${reference.toFixed(1)} tok/s, ratio ${(ours / reference).toFixed(2)}x` +
-      ` (target >= 1.5x); MLA cache ${cacheKiB.toFixed(1)} KiB for ${result.cacheCapacity} positions`);
+      ` (target >= 1.5x); threads: ours ${result.threads}, transformers ${theirs.threads}; MLA cache ${cacheKiB.toFixed(1)} KiB for ${result.cacheCapacity} positions`);
   }
   model.dispose();
   fs.rmSync(dir, { recursive: true, force: true });

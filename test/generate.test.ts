@@ -181,6 +181,39 @@ describe('cache, sampling, streaming, options (Moonlight tiny)', () => {
     expect(stepsRun).toBeLessThan(long / 2);
   });
 
+  test('a stop string spanning several merged tokens ends the sequence at the token that completes it', async () => {
+    // Tokens of one to three characters, multi-byte and outside the BMP among them.
+    const pieces = ['a', 'bc', 'dé', 'f€g', '😀', 'h ', 'ij', 'k'];
+    const merged: TokenEncoder = {
+      name: 'merged', vocabSize: 512, eosTokenId: 2, fingerprint: 'merged', encode: () => [],
+      decode: (ids) => Array.from(ids, (id) => pieces[id % pieces.length]).join(''),
+    };
+    const long = 200;
+    const tokens = (await model.generate([PROMPT], { maxNewTokens: long })).tokens[0];
+    const text = merged.decode(tokens);
+    // Seven characters starting at the last character of the 20th token.
+    const start = merged.decode(tokens.slice(0, 20)).length - 1;
+    const stop = text.slice(start, start + 7);
+    const end = text.indexOf(stop) + stop.length;
+    const kept = tokens.findIndex((_, i) => merged.decode(tokens.slice(0, i + 1)).length >= end) + 1;
+    expect(kept).toBeGreaterThan(20);
+
+    const cut = await model.generate([PROMPT], { maxNewTokens: long, tokenizer: merged, stopStrings: [stop], returnLogits: true });
+    expect(cut.tokens[0]).toEqual(tokens.slice(0, kept));
+    expect(cut.texts?.[0]).toBe(merged.decode(tokens.slice(0, kept)));
+    expect(cut.finishReasons).toEqual(['stop']);
+    const stepsRun = cut.stepLogits?.shape[0] ?? long;
+    cut.stepLogits?.dispose();
+    expect(stepsRun).toBeLessThan(kept + 10);
+
+    const streamed: string[] = [];
+    for await (const piece of model.generateStream([PROMPT], { maxNewTokens: long, tokenizer: merged, stopStrings: [stop] })) {
+      streamed.push(piece.text ?? '');
+    }
+    expect(streamed).toHaveLength(kept);
+    expect(streamed.join('')).toBe(merged.decode(tokens.slice(0, kept)));
+  });
+
   test('an AbortSignal cancels the native loop; leaving a stream early ends it', async () => {
     const aborted = new AbortController();
     aborted.abort();
@@ -208,6 +241,15 @@ describe('cache, sampling, streaming, options (Moonlight tiny)', () => {
     const after = await model.generate([PROMPT], { maxNewTokens: 4 });
     expect(after.tokens[0]).toEqual(oracle[0].single.tokens.slice(0, 4));
     await expect(model.generate([PROMPT], { signal: {} as AbortSignal })).rejects.toThrow(/signal/);
+  });
+
+  test('a small model decodes on one thread by default; threads overrides it with the same tokens', async () => {
+    const byDefault = await model.generate([PROMPT], { maxNewTokens: 8 });
+    expect(byDefault.threads).toBe(1);
+    const two = await model.generate([PROMPT], { maxNewTokens: 8, threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(two.tokens[0]).toEqual(oracle[0].single.tokens.slice(0, 8));
+    await expect(model.generate([PROMPT], { threads: -1 })).rejects.toThrow(/threads/);
   });
 
   test('bad options are ArgumentErrors naming the option', async () => {

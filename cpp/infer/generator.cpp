@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/errors.h"
+#include "infer/decode_threads.h"
 
 namespace moonlight::infer {
 
@@ -31,6 +32,7 @@ void checkArguments(const models::CausalLM& model, const at::Tensor& ids, const 
   if (options.sampling.temperature < 0) fail(ErrorKind::Argument, "temperature must be ≥ 0");
   if (options.sampling.topK < 0) fail(ErrorKind::Argument, "topK must be ≥ 0");
   if (!(options.sampling.topP > 0 && options.sampling.topP <= 1)) fail(ErrorKind::Argument, "topP must be in (0, 1]");
+  if (options.threads < 0) fail(ErrorKind::Argument, "threads must be ≥ 0 (0: chosen by model size)");
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -43,6 +45,8 @@ GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputId
                         const GenerateOptions& options, const TokenCallback& onTokens, const GenerationControl* control) {
   checkArguments(model, inputIds, attentionMask, options);
   c10::InferenceMode inference;
+  const int64_t threads = options.threads > 0 ? options.threads : defaultDecodeThreads(model);
+  IntraOpThreadsScope threadsScope(threads);
   const at::Device device = model.device();
   const int64_t batch = inputIds.size(0), promptLength = inputIds.size(1);
   at::Tensor ids = inputIds.to(device, at::kLong);
@@ -62,6 +66,7 @@ GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputId
   result.finishReasons.assign(batch, "length");
   result.cacheBytes = cache.allocatedBytes();
   result.cacheCapacity = cache.capacity();
+  result.threads = threads;
   std::vector<at::Tensor> stepLogits;
   std::vector<bool> finished(batch, false);
 
@@ -105,7 +110,7 @@ GenerateResult generate(const models::CausalLM& model, const at::Tensor& inputId
       break;
     }
     at::Tensor next = at::tensor(stepTokens, at::kLong).view({batch, 1}).to(device);
-    logits = model.forwardCached(next, nextPosition, at::ones_like(next), cache);
+    logits = model.forwardCached(next, nextPosition, /*tokenMask=*/at::Tensor(), cache);
     nextPosition = nextPosition + 1;
   }
   result.decodeSeconds = secondsSince(started);

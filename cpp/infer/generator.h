@@ -18,6 +18,7 @@ struct GenerateOptions {
   uint64_t seed = 0;
   std::vector<int64_t> stopTokenIds;
   bool returnLogits = false;  // keep every step's next-token logits (tests, scoring)
+  int64_t threads = 0;        // intra-op threads; 0: defaultDecodeThreads (infer/decode_threads.h)
 };
 
 struct GenerateResult {
@@ -27,6 +28,7 @@ struct GenerateResult {
   int64_t cacheBytes = 0;                    // the KV cache's allocated bytes
   int64_t cacheCapacity = 0;                 // positions it was allocated for
   double prefillSeconds = 0, decodeSeconds = 0;
+  int64_t threads = 0;                       // intra-op threads it ran on
 };
 
 // Called after each step with that step's token per sequence; emitted[b] is false for sequences that had

@@ -30,6 +30,7 @@ infer::GenerateOptions readOptions(const Napi::Value& value) {
   if (present("seed")) options.seed = static_cast<uint64_t>(toInt64(object.Get("seed"), "options.seed"));
   if (present("stopTokenIds")) options.stopTokenIds = toInt64List(object.Get("stopTokenIds"), "options.stopTokenIds");
   if (present("returnLogits")) options.returnLogits = toBool(object.Get("returnLogits"), "options.returnLogits");
+  if (present("threads")) options.threads = toInt64(object.Get("threads"), "options.threads");
   return options;
 }
 
@@ -90,6 +91,7 @@ Napi::Value resultToJs(Napi::Env env, infer::GenerateResult& result) {
   object.Set("cacheCapacity", static_cast<double>(result.cacheCapacity));
   object.Set("prefillSeconds", result.prefillSeconds);
   object.Set("decodeSeconds", result.decodeSeconds);
+  object.Set("threads", static_cast<double>(result.threads));
   return object;
 }
 

@@ -37,6 +37,12 @@ export interface GenerateOptions {
   returnLogits?: boolean;
   /** Aborting ends the native loop after its current step; unfinished sequences report 'cancelled'. */
   signal?: AbortSignal;
+  /**
+   * Intra-op threads the generation runs on. Default (0): one for small models (under 32 MB of weights read
+   * per token, where waking threads for each of a decoding step's tiny ops costs more than it saves), else
+   * libtorch's default (every core).
+   */
+  threads?: number;
 }
 
 export interface GenerateResult {
@@ -51,6 +57,8 @@ export interface GenerateResult {
   cacheCapacity: number;
   prefillSeconds: number;
   decodeSeconds: number;
+  /** Intra-op threads it ran on. */
+  threads: number;
 }
 
 export interface GeneratedToken {
@@ -108,6 +116,7 @@ export function nativeGenerateOptions(options: GenerateOptions): NativeGenerateO
     seed: checkInteger(options.seed ?? 0, 'seed', 0),
     stopTokenIds,
     returnLogits: options.returnLogits ?? false,
+    threads: checkInteger(options.threads ?? 0, 'threads', 0),
   };
 }
 
@@ -139,23 +148,31 @@ function startNative(handle: NativeModelHandle, inputIds: Tensor | number[][], o
 }
 
 /**
- * Watches each sequence's decoded text for the stop strings while the native loop runs, and ends a
- * sequence in the loop as soon as its text holds one (the loop may have run a step further: finish() trims).
+ * Follows each sequence's tokens as the native loop emits them: with a tokenizer, the text each token
+ * completes; with stop strings, a sequence whose text holds one is ended in the native loop (which may have
+ * run a step further: finish() trims) and its later tokens are reported as dropped.
  */
-function stopStringListener(options: GenerateOptions, stopSequence: (sequence: number) => void): StepListener | null {
-  const { tokenizer, stopStrings } = options;
-  if (tokenizer === undefined || stopStrings === undefined || stopStrings.length === 0) return null;
-  const produced: number[][] = [];
-  const watchers: StopStringWatcher[] = [];
-  return (tokens, emitted) => {
-    tokens.forEach((token, sequence) => {
-      if (!emitted[sequence]) return;
-      const watcher = (watchers[sequence] ??= new StopStringWatcher(tokenizer, stopStrings));
-      if (watcher.stopped) return;
-      (produced[sequence] ??= []).push(token);
-      if (watcher.check(tokenizer.decode(produced[sequence]))) stopSequence(sequence);
-    });
-  };
+class SequenceWatchers {
+  private readonly watchers: StopStringWatcher[] = [];
+
+  constructor(private readonly options: GenerateOptions, private readonly stopSequence: (sequence: number) => void) {}
+
+  accept(sequence: number, token: number): { dropped: boolean; text?: string } {
+    const { tokenizer } = this.options;
+    if (tokenizer === undefined) return { dropped: false };
+    const watcher = (this.watchers[sequence] ??= new StopStringWatcher(tokenizer, this.options.stopStrings ?? []));
+    if (watcher.stopped) return { dropped: true };
+    const text = watcher.push(token);
+    if (watcher.stopped) this.stopSequence(sequence);
+    return { dropped: false, text };
+  }
+}
+
+/** Calls `onToken` for each token a step emitted (finished sequences' filler slots are skipped). */
+function eachEmitted(onToken: (sequence: number, token: number) => void): StepListener {
+  return (tokens, emitted) => tokens.forEach((token, sequence) => {
+    if (emitted[sequence]) onToken(sequence, token);
+  });
 }
 
 function finish(result: NativeGenerateResult, options: GenerateOptions): GenerateResult {
@@ -184,25 +201,26 @@ function finish(result: NativeGenerateResult, options: GenerateOptions): Generat
     cacheCapacity: result.cacheCapacity,
     prefillSeconds: result.prefillSeconds,
     decodeSeconds: result.decodeSeconds,
+    threads: result.threads,
   };
 }
 
 /** Generates up to maxNewTokens per sequence of inputIds [B, T] (left-padded, with attentionMask, for batches). */
 export async function generateWithHandle(handle: NativeModelHandle, inputIds: Tensor | number[][], options: GenerateOptions = {}): Promise<GenerateResult> {
-  let listener: StepListener | null = null;
+  let watchers: SequenceWatchers | null = null;
   let failure: unknown = null;
   // The listener runs on the JS thread from the native job's thread-safe function: a tokenizer that throws
   // there would be an uncaught exception, so it is kept and rethrown once the job ends.
-  const onTokens: StepListener = (tokens, emitted) => {
+  const onToken = (sequence: number, token: number): void => {
     if (failure !== null) return;
     try {
-      listener?.(tokens, emitted);
+      watchers?.accept(sequence, token);
     } catch (error) {
       failure = error;
     }
   };
-  const run = startNative(handle, inputIds, options, options.stopStrings?.length ? onTokens : null);
-  listener = stopStringListener(options, run.stopSequence);
+  const run = startNative(handle, inputIds, options, options.stopStrings?.length ? eachEmitted(onToken) : null);
+  watchers = new SequenceWatchers(options, run.stopSequence);
   const result = await run.result;
   if (failure !== null) throw failure;
   return finish(result, options);
@@ -219,49 +237,30 @@ export async function* generateStreamWithHandle(
   options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedToken> {
   const queue = new AsyncQueue<GeneratedToken>();
-  const tokenizer = options.tokenizer;
-  const produced: number[][] = [];
-  const shownText: string[] = [];
-  const watchers: Array<StopStringWatcher | null> = [];
+  let watchers: SequenceWatchers | null = null;
   let received = 0;
   let expected: number | null = null;
   let failed = false;
-  const onStep = (tokens: number[], emitted: boolean[]): void => {
-    tokens.forEach((token, sequence) => {
-      if (!emitted[sequence]) return;
-      received += 1;
-      produced[sequence] ??= [];
-      shownText[sequence] ??= '';
-      watchers[sequence] ??= tokenizer && options.stopStrings ? new StopStringWatcher(tokenizer, options.stopStrings) : null;
-      const row = produced[sequence];
-      if (row.length > 0 && watchers[sequence]?.stopped) return;  // past a stop string: dropped
-      row.push(token);
-      let text: string | undefined;
-      if (tokenizer !== undefined) {
-        const full = tokenizer.decode(row);
-        // Hold back an incomplete UTF-8 character (decoded as U+FFFD) until its last byte arrives.
-        const stable = full.endsWith('\uFFFD') ? shownText[sequence] : full;
-        text = stable.slice(shownText[sequence].length);
-        shownText[sequence] = stable;
-          if (watchers[sequence]?.check(full)) run?.stopSequence(sequence);
-      }
-      queue.push({ sequence, token, ...(text === undefined ? {} : { text }) });
-    });
-    if (expected !== null && received >= expected) queue.close();
-  };
   // Runs on the JS thread from the native job's thread-safe function: an exception here (a tokenizer that
   // cannot decode an id) would escape to N-API as an uncaught exception, so it ends the stream instead.
-  const onTokens: StepListener = (tokens, emitted) => {
+  const onToken = (sequence: number, token: number): void => {
     if (failed) return;
+    received += 1;
     try {
-      onStep(tokens, emitted);
+      const { dropped, text } = watchers?.accept(sequence, token) ?? { dropped: false };
+      if (!dropped) queue.push({ sequence, token, ...(text === undefined ? {} : { text }) });
     } catch (error) {
       failed = true;
       queue.fail(error);
     }
   };
-  let run: NativeRun | null = null;
-  run = startNative(handle, inputIds, options, onTokens);
+  const emitTokens = eachEmitted(onToken);
+  const onTokens: StepListener = (tokens, emitted) => {
+    emitTokens(tokens, emitted);
+    if (expected !== null && received >= expected) queue.close();
+  };
+  const run = startNative(handle, inputIds, options, onTokens);
+  watchers = new SequenceWatchers(options, run.stopSequence);
   run.result.then(
     (result) => {
       // The promise may settle before the last step's tokens reach JS: close once all of them arrived.

@@ -10,6 +10,8 @@ export interface NativeGenerateOptions {
   seed: number;
   stopTokenIds: number[];
   returnLogits: boolean;
+  /** 0: chosen by model size. */
+  threads: number;
 }
 
 export interface NativeGenerateResult {
@@ -21,6 +23,7 @@ export interface NativeGenerateResult {
   cacheCapacity: number;
   prefillSeconds: number;
   decodeSeconds: number;
+  threads: number;
 }
 
 /** Opaque: lets JS cancel a running generation or end one of its sequences. */

@@ -106,7 +106,7 @@ ForwardOutputs CausalLM::forward(const ForwardInputs& inputs) const {
 at::Tensor CausalLM::forwardCached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& tokenMask,
                                    KvCache& cache) const {
   const int64_t start = cache.length();
-  at::Tensor mask = cache.appendMask(tokenMask);
+  at::Tensor mask = cache.appendMask(tokenMask, ids.size(1));
   at::Tensor hidden = at::embedding(embedTokens_, ids);
   RotaryTables rotary = rotary_.tablesAt(positions, hidden.scalar_type());
   for (size_t index = 0; index < layers_.size(); ++index) {

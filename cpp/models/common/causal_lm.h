@@ -40,7 +40,8 @@ class CausalLM {
   // graph unless the caller disabled it.
   ForwardOutputs forward(const ForwardInputs& inputs) const;
 
-  // Incremental decoding: runs T new tokens ids [B, T] at positions [B, T] (tokenMask [B, T], 1 = token)
+  // Incremental decoding: runs T new tokens ids [B, T] at positions [B, T] (tokenMask [B, T], 1 = token;
+  // undefined when every one is a token)
   // against `cache`, which they extend, and returns the logits of the last of them, [B, V]. No validation
   // beyond shapes: the generator checks its inputs once.
   at::Tensor forwardCached(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& tokenMask,

@@ -33,14 +33,20 @@ int64_t KvCache::allocatedBytes() const {
   return bytes;
 }
 
-at::Tensor KvCache::appendMask(const at::Tensor& tokenMask) {
-  const int64_t count = tokenMask.size(1);
+at::Tensor KvCache::appendMask(const at::Tensor& tokenMask, int64_t count) {
   if (length_ + count > capacity_) {
     fail(ErrorKind::Argument, "the KV cache holds " + std::to_string(capacity_) + " positions; " +
                                   std::to_string(length_ + count) + " were asked for");
   }
-  keyMask_.narrow(1, length_, count).copy_(tokenMask.to(at::kBool));
   const int64_t total = length_ + count;
+  if (!tokenMask.defined()) {
+    keyMask_.narrow(1, length_, count).fill_(true);
+    // One new token per sequence (a decoding step) sits after every cached slot: causality hides nothing,
+    // only the padding does, and the cached key mask already is the answer (a view, no mask built per step).
+    if (count == 1) return keyMask_.narrow(1, 0, total).view({batch_, 1, 1, total});
+  } else {
+    keyMask_.narrow(1, length_, count).copy_(tokenMask.to(at::kBool));
+  }
   at::TensorOptions options = keyMask_.options();
   // Query t sits in slot length_ + t and may see slots s ≤ length_ + t.
   at::Tensor querySlots = at::arange(length_, total, options.dtype(at::kLong)).view({count, 1});

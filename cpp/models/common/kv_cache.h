@@ -28,10 +28,11 @@ class KvCache {
   // Bytes held by the layer caches (the key mask is not counted: it is one bool per slot, not per feature).
   int64_t allocatedBytes() const;
 
-  // Records `tokenMask` [B, T] (1 = token) for the next T slots and returns the attention mask [B, 1, T, L+T]
-  // for those queries: causal over the cache, padded keys removed. A query still sees its own slot so that a
-  // padding query's softmax row is never empty (its output is discarded anyway).
-  at::Tensor appendMask(const at::Tensor& tokenMask);
+  // Records `tokenMask` [B, T] (1 = token; undefined: all tokens) for the next T = count slots and returns the
+  // attention mask [B, 1, T, L+T] for those queries: causal over the cache, padded keys removed. A query still
+  // sees its own slot so that a padding query's softmax row is never empty (its output is discarded anyway).
+  // With T = 1 and no tokenMask the mask is a view of the cache's key mask, valid until the next append.
+  at::Tensor appendMask(const at::Tensor& tokenMask, int64_t count);
   // Advances the length by T after every layer has written its T new slots.
   void advance(int64_t count);
 

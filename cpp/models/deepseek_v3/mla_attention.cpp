@@ -125,7 +125,9 @@ at::Tensor MlaAttention::cached(const at::Tensor& x, const RotaryTables& rotary,
   // The single key/value head is shared by all H query heads: folding the heads into the query axis
   // ([B, 1, H·T, ·]) makes it one batched matmul per sequence, with no per-head copy of the cache.
   at::Tensor query = at::cat({qLatent, qPe}, -1).reshape({batch, 1, numHeads_ * seqLen, rank + rope});
-  at::Tensor headMask = mask.expand({batch, numHeads_, seqLen, total}).reshape({batch, 1, numHeads_ * seqLen, total});
+  // With one query per head (a decoding step) the [B, 1, 1, S] mask already broadcasts over the folded axis.
+  at::Tensor headMask =
+      seqLen == 1 ? mask : mask.expand({batch, numHeads_, seqLen, total}).reshape({batch, 1, numHeads_ * seqLen, total});
   at::Tensor latentOut = at::scaled_dot_product_attention(query, keys, values, headMask, 0.0, /*is_causal=*/false, scale_)
                              .view({batch, numHeads_, seqLen, rank});
   at::Tensor out = at::matmul(latentOut, valueAbsorb.transpose(1, 2));  // [B, H, T, vDim]

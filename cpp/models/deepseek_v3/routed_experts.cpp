@@ -6,23 +6,37 @@ namespace moonlight::models {
 
 namespace {
 
-// One projection of the experts, its stack and adapter unbound once per call (one cat/stack in backward).
-struct ExpertProjection {
-  std::vector<at::Tensor> weights, loraA, loraB;
-  const LoraSlot* lora = nullptr;
-
-  ExpertProjection(const at::Tensor& stack, const std::shared_ptr<LoraSlot>& slot) : weights(stack.unbind(0)) {
-    if (!slot->active()) return;
-    lora = slot.get();
-    loraA = slot->a.unbind(0);
-    loraB = slot->b.unbind(0);
+// One projection of the experts. With autograd on, its stack and adapter are unbound once per call (one
+// cat/stack in backward, where a select per expert would zero-fill a full-size gradient each); without it
+// (generation), only the experts that receive tokens are selected: a decoding step routes a few tokens to
+// a few experts, and unbinding every expert of every projection would be most of the layer's op count.
+class ExpertProjection {
+ public:
+  ExpertProjection(const at::Tensor& stack, const std::shared_ptr<LoraSlot>& slot) : stack_(stack) {
+    if (slot->active()) lora_ = slot.get();
+    if (!at::GradMode::is_enabled()) return;
+    weights_ = stack.unbind(0);
+    if (lora_ == nullptr) return;
+    loraA_ = lora_->a.unbind(0);
+    loraB_ = lora_->b.unbind(0);
   }
 
   at::Tensor operator()(const at::Tensor& x, int64_t expert) const {
-    at::Tensor y = at::linear(x, weights[expert]);
-    if (lora == nullptr) return y;
-    return y + LoraSlot::delta(x, loraA[expert], loraB[expert], lora->scaling, lora->dropout).to(y.scalar_type());
+    at::Tensor y = at::linear(x, part(weights_, stack_, expert));
+    if (lora_ == nullptr) return y;
+    at::Tensor delta = LoraSlot::delta(x, part(loraA_, lora_->a, expert), part(loraB_, lora_->b, expert), lora_->scaling,
+                                       lora_->dropout);
+    return y + delta.to(y.scalar_type());
   }
+
+ private:
+  static at::Tensor part(const std::vector<at::Tensor>& unbound, const at::Tensor& stack, int64_t expert) {
+    return unbound.empty() ? stack.select(0, expert) : unbound[expert];
+  }
+
+  at::Tensor stack_;
+  const LoraSlot* lora_ = nullptr;
+  std::vector<at::Tensor> weights_, loraA_, loraB_;
 };
 
 }  // namespace
