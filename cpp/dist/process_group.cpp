@@ -21,6 +21,7 @@
 
 #include "core/errors.h"
 #include "dist/rendezvous.h"
+#include "dist/c10d_message.h"
 
 namespace moonlight::dist {
 
@@ -29,12 +30,6 @@ namespace {
 std::string where(const ProcessGroupOptions& options) {
   return "rank " + std::to_string(options.rank) + " of " + std::to_string(options.worldSize) + ", master " +
          options.masterAddr + ":" + std::to_string(options.masterPort);
-}
-
-// First line of a c10d message: the rest is a C++ stack trace that helps nobody running a training job.
-std::string firstLine(const std::string& message) {
-  const size_t end = message.find('\n');
-  return end == std::string::npos ? message : message.substr(0, end);
 }
 
 bool isLoopback(const std::string& address) {

@@ -13,6 +13,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "core/errors.h"
+#include "dist/c10d_message.h"
 
 namespace moonlight::dist {
 
@@ -26,11 +27,6 @@ constexpr std::chrono::milliseconds joinPollInterval{10};
 // The store's own handshake after a successful probe takes milliseconds; never hand it less than this.
 constexpr std::chrono::milliseconds minimumStoreConnectTime{200};
 const std::string joinedKey = "moonlight/rendezvous/joined";
-
-std::string firstLine(const std::string& message) {
-  const size_t end = message.find('\n');
-  return end == std::string::npos ? message : message.substr(0, end);
-}
 
 int millisecondsUntil(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
