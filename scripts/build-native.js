@@ -6,6 +6,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { ensureLibtorch, packageRoot } = require('./libtorch');
+const { ensureBuildHeaders } = require('./build-headers');
 
 const defaultBuildDir = path.join(packageRoot, 'build');
 
@@ -15,13 +16,19 @@ const defaultBuildDir = path.join(packageRoot, 'build');
  */
 function buildNative({ env = process.env, log = console.error, buildDir = defaultBuildDir, libtorch, cmakeDefines = [] } = {}) {
   libtorch ??= ensureLibtorch(env, log);
+  const headers = ensureBuildHeaders(env, log);
+  const defines = [...cmakeDefines, `MOONLIGHT_EXTRA_INCLUDE_DIRS=${headers.includeDirs.join(';')}`];
   log(`moonlight-torch: building against libtorch ${libtorch.version} (${libtorch.route}: ${libtorch.root})`);
-  // cmake-js only configures a fresh build folder; a different libtorch than last time needs a new
-  // configure, else the old one would silently stay linked.
-  const previous = readBuildInfo(buildDir);
-  const sameLibtorch = previous && previous.libtorchRoot === libtorch.root && previous.libtorchRoute === libtorch.route;
-  if (!sameLibtorch) runCmakeJs('configure', libtorch, env, buildDir, cmakeDefines);
-  runCmakeJs('build', libtorch, env, buildDir, cmakeDefines);
+  // cmake-js only configures a fresh build folder; a different libtorch or header route than last time
+  // needs a new configure, else the old one would silently stay in use.
+  const configureInputs = JSON.stringify({ root: libtorch.root, route: libtorch.route, defines });
+  const inputsFile = path.join(buildDir, 'configure-inputs.json');
+  const previous = readBuildInfo(buildDir) && fs.existsSync(inputsFile) ? fs.readFileSync(inputsFile, 'utf8') : null;
+  if (previous !== configureInputs) {
+    runCmakeJs('configure', libtorch, env, buildDir, defines);
+    fs.writeFileSync(inputsFile, configureInputs);
+  }
+  runCmakeJs('build', libtorch, env, buildDir, defines);
   return libtorch;
 }
 

@@ -3,7 +3,8 @@
 #include <mutex>
 
 // The torch wheel compiles ProcessGroupGloo into libtorch_cpu (USE_GLOO=ON) but its CMake config does not
-// export the define that unlocks the header; the gloo headers themselves come from Debian's libgloo-dev.
+// export the define that unlocks the header; gloo's headers come from the system or the project's cache
+// (scripts/build-headers.js).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
 #endif
