@@ -18,7 +18,7 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const lib = require(path.join(root, 'dist'));
-const python = process.env.MOONLIGHT_PYTHON || 'python3';
+const python = require('./oracle-python').oraclePython();
 const promptLength = Number(process.env.BENCH_PROMPT || 64);
 const newTokens = Number(process.env.BENCH_NEW || 128);
 const batches = (process.env.BENCH_BATCHES || '1,4').split(',').map(Number);

@@ -12,7 +12,7 @@ const { spawnSync } = require('child_process');
 
 const mib = 1024 * 1024;
 const fileBytes = 512 * mib;
-const python = process.env.MOONLIGHT_PYTHON || 'python3';
+const python = require('./oracle-python').oraclePython();
 
 function peakRssBytes() {
   const status = fs.readFileSync('/proc/self/status', 'utf8');

@@ -59,7 +59,7 @@ for line in sys.stdin:
 `;
 
 function startTorch() {
-  const python = process.env.MOONLIGHT_PYTHON || 'python3';
+  const python = require('./oracle-python').oraclePython();
   const child = spawn(python, ['-c', PYTHON_STEPPER], {
     env: { ...process.env, OMP_NUM_THREADS: String(threads), PYTHONWARNINGS: 'ignore' },
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -29,7 +29,7 @@ const withOptimizer = process.env.BENCH_OPTIMIZER !== '0';
 const warmup = Number(process.env.BENCH_WARMUP || 1);
 const batch = Number(process.env.BENCH_BATCH || 8);
 const seqLen = Number(process.env.BENCH_SEQ || 256);
-const python = process.env.MOONLIGHT_PYTHON || 'python3';
+const python = require('./oracle-python').oraclePython();
 
 // The benchmark configs.
 const configs = require('./bench-configs');

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runPython } from './helpers/python';
+import { pythonExecutable, runPython } from './helpers/python';
 
 const repoRoot = path.join(__dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-install-'));
@@ -27,7 +27,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs 
 }
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}, { withCompilers = false } = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  // libtorch's Python route through the oracles' Python (a project venv where the system Python refuses installs).
+  const env: NodeJS.ProcessEnv = { MOONLIGHT_PYTHON: pythonExecutable, ...process.env, ...extra };
   for (const name of ['LD_LIBRARY_PATH', 'LD_PRELOAD', 'MOONLIGHT_BINARY', 'MOONLIGHT_FORCE_BUILD', 'MOONLIGHT_SKIP_BUILD', 'LIBTORCH']) {
     if (!(name in extra)) delete env[name];
   }

@@ -1,5 +1,5 @@
-// The HTML report in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run; another
-// binary via MOONLIGHT_CHROMIUM) driven by playwright-core, offline. Every chart must render, with no page
+// The HTML report in a real browser: the Chromium that scripts/chromium.js finds (MOONLIGHT_CHROMIUM, the
+// system's, or Debian's fetched without root into .deps/ by `npm test`) driven by playwright-core, offline. Every chart must render, with no page
 // or console errors and no request leaving the page, and run names must stay text.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,18 +25,22 @@ interface PageElement {
 declare const document: { querySelectorAll(selector: string): Iterable<PageElement> & { length: number } };
 declare const window: { moonlightReport?: { ready: boolean }; injected?: number };
 
-const chromiumPath = process.env.MOONLIGHT_CHROMIUM ?? '/usr/bin/chromium';
+const { findChromium } = require('../scripts/chromium') as {
+  findChromium(): { executablePath: string; env: Record<string, string>; route: string } | null;
+};
 const hostileName = '<img src=x onerror="window.injected=1"> & run';
 
 let browser: Browser;
 const folder = tempDir('plot-browser');
 
 beforeAll(async () => {
-  if (!fs.existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} not found: install Chromium (apt-get install chromium) or set MOONLIGHT_CHROMIUM to a Chromium binary`);
+  const found = findChromium();
+  if (!found) {
+    throw new Error('no Chromium found: `node scripts/chromium.js` (run by npm test) fetches one, or set MOONLIGHT_CHROMIUM');
   }
   browser = await chromium.launch({
-    executablePath: chromiumPath,
+    executablePath: found.executablePath,
+    env: found.env,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 });

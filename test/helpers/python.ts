@@ -5,7 +5,9 @@
  */
 import { spawnSync } from 'child_process';
 
-export const pythonExecutable = process.env.MOONLIGHT_PYTHON || 'python3';
+// MOONLIGHT_PYTHON, the project's oracle virtual environment (made by scripts/setup-oracles.js), or python3.
+const { oraclePython } = require('../../scripts/oracle-python.js') as { oraclePython(): string };
+export const pythonExecutable = oraclePython();
 
 export function runPython<T = unknown>(script: string, input: unknown = null, timeoutMs = 120_000): T {
   return runPythonArgs<T>(['-c', script], input, timeoutMs);
