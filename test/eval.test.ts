@@ -201,5 +201,32 @@ describe('moonlight eval (CLI)', () => {
     const bad = run(['--task', mmluFile, '--dataset', textFile]);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/ArgumentError: give exactly one of --dataset and --task/)]);
+    const seqLenWithTask = run(['--task', mmluFile, '--seq_len', '64']);
+    expect(seqLenWithTask.status).toBe(1);
+    expect(seqLenWithTask.stderr).toMatch(/ArgumentError: --seq_len applies to --dataset only/);
+  });
+
+  test('--seq_len defaults to min(512, max_position_embeddings); a longer one is refused naming the limit', () => {
+    // The same weights with a 256-position context (RoPE has no learned positions, so the model is valid).
+    const shortDir = path.join(dir, 'model-256');
+    fs.cpSync(modelDir, shortDir, { recursive: true });
+    const configFile = path.join(shortDir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), max_position_embeddings: 256 }));
+    const textFile = path.join(dir, 'long-text.txt');
+    fs.writeFileSync(textFile, TEXT.repeat(Math.ceil(4096 / TEXT.length)));
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'eval', '--model', shortDir, '--tokenizer', 'byte', '--json', '--dataset', textFile, ...args], {
+      encoding: 'utf8', timeout: 50_000, env: { ...process.env, MOONLIGHT_CACHE_DIR: path.join(dir, 'cache') },
+    });
+    const byDefault = run([]);
+    expect(byDefault.stderr).not.toMatch(/Error/);
+    expect(byDefault.status).toBe(0);
+    const explicit = run(['--seq_len', '256']);
+    expect(explicit.status).toBe(0);
+    const [defaultResult, explicitResult] = [byDefault, explicit].map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
+    expect(defaultResult.tokens % 255).toBe(0); // windows of 256 tokens score 255 each
+    expect(defaultResult).toEqual(explicitResult);
+    const tooLong = run(['--seq_len', '300']);
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.stderr).toMatch(/ArgumentError: --seq_len 300 is longer than the model's max_position_embeddings \(256\)/);
   });
 });

@@ -16,7 +16,7 @@ interface EvalArgs {
   dataset?: string;
   task?: string;
   tokenizer?: string;
-  seq_len: number;
+  seq_len?: number;
   batch_size: number;
   few_shot: number;
   seed: number;
@@ -31,7 +31,7 @@ function builder(y: Argv): Argv<EvalArgs> {
     .option('dataset', { type: 'string', describe: "Perplexity on 'moby-dick', 'openwebtext-100k', or text / .jsonl / .parquet files or a folder" })
     .option('task', { type: 'string', describe: 'Multiple-choice task: JSONL of {question, choices, answer} or {ctx, endings, label}' })
     .option('tokenizer', { type: 'string', describe: "'byte', 'gpt2', …, or a tiktoken.model / tokenizer.json file or folder [default: the model folder's own]" })
-    .option('seq_len', { type: 'number', default: 512, describe: 'Tokens per window (--dataset)' })
+    .option('seq_len', { type: 'number', describe: "Tokens per window (--dataset) [default: min(512, the model's max_position_embeddings)]" })
     .option('batch_size', { type: 'number', default: 8, describe: 'Windows (--dataset) or choices (--task) per forward pass' })
     .option('few_shot', { type: 'number', default: 0, describe: 'Solved examples before each question (--task)' })
     .option('seed', { type: 'number', default: 1234, describe: 'Picks the few-shot examples (--task)' })
@@ -49,6 +49,16 @@ function checkFlags(args: EvalArgs): void {
     if (value !== undefined && (!Number.isInteger(value) || value < minimum)) throw new ArgumentError(`--${flag} must be an integer ≥ ${minimum}, got ${value}`);
   }
   if (args.task !== undefined && !fs.existsSync(args.task)) throw new ArgumentError(`--task ${args.task} does not exist`);
+  if (args.task !== undefined && args.seq_len !== undefined) throw new ArgumentError('--seq_len applies to --dataset only (a --task scores each choice whole)');
+}
+
+/** --seq_len, or min(512, the model's context) when not given; longer than the model's context is an error. */
+function windowLength(requested: number | undefined, maxPositionEmbeddings: number): number {
+  if (requested === undefined) return Math.min(512, maxPositionEmbeddings);
+  if (requested > maxPositionEmbeddings) {
+    throw new ArgumentError(`--seq_len ${requested} is longer than the model's max_position_embeddings (${maxPositionEmbeddings})`);
+  }
+  return requested;
 }
 
 /** A live bar on a TTY, else a line at every tenth of the work (and the end). */
@@ -103,8 +113,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         }
       } else {
         const dataset = resolveDataset(args.dataset!);
+        const seqLen = windowLength(args.seq_len, model.config.maxPositionEmbeddings);
         const result = await evaluatePerplexity(model, dataset.files, {
-          tokenizer, seqLen: args.seq_len, batchSize: args.batch_size, maxBatches: args.max_batches, cacheDir: args.cache_dir, onProgress: progress.update,
+          tokenizer, seqLen, batchSize: args.batch_size, maxBatches: args.max_batches, cacheDir: args.cache_dir, onProgress: progress.update,
         });
         progress.stop();
         if (args.json) process.stdout.write(`${JSON.stringify({ model: args.model, dataset: args.dataset, ...result })}\n`);
