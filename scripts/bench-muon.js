@@ -1,6 +1,6 @@
 'use strict';
 // Times one Muon step of ours against torch.optim.Muon (Python, same machine, same thread count) on the
-// 30 matrices of a small LLM's layer stack (issue 3): 4×(1024,1024), 16×(352,1024), 8×(1024,352),
+// 30 matrices of a small LLM's layer stack: 4×(1024,1024), 16×(352,1024), 8×(1024,352),
 // (2816,1024), (1024,2816); prints both medians and their ratio, and the optimizer state bytes of Muon vs
 // AdamW on the same matrices. Prints numbers only; asserts nothing.
 //   npm run build:ts && npm run bench:muon [-- --threads N --steps S]

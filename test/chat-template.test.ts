@@ -1,5 +1,5 @@
 /**
- * Chat templates and Moonlight's tokenizer for chat. Oracles: hand-written strings from moonlight-model.md §4.6 for
+ * Chat templates and Moonlight's tokenizer for chat. Oracles: hand-written strings from Moonlight-16B-A3B-Instruct's chat template for
  * Moonlight's format; transformers' own Jinja renderer (test/helpers/chat_template_oracle.py) for tokenizer_config.json
  * templates; Python tiktoken with Moonlight's wrapper rebuilt (test/helpers/tokenizer_oracle.py) for ids, on a
  * synthetic rank file of exactly 163,584 ranks so that special tokens get Moonlight's real ids. No native addon needed.
@@ -18,7 +18,7 @@ const TOKENIZER_ORACLE = path.join(__dirname, 'helpers', 'tokenizer_oracle.py');
 /** Moonlight's real rank count: specials are numbered from it ([BOS] = 163584). */
 const MOONLIGHT_RANKS = 163_584;
 
-// Moonlight-16B-A3B-Instruct's named specials (moonlight-model.md §4.4), written out independently of src.
+// Moonlight-16B-A3B-Instruct's named specials (its tokenizer_config.json), written out independently of src.
 const INSTRUCT_SPECIALS: Record<string, string> = {
   '163584': '[BOS]',
   '163585': '[EOS]',
@@ -73,7 +73,7 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe("Moonlight's chat template (moonlight-model.md §4.6)", () => {
+describe("Moonlight's chat template (Moonlight-16B-A3B-Instruct's tokenizer_config.json)", () => {
   test("§4.6's example: default system turn, user turn, generation prompt", () => {
     expect(applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true })).toBe(
       '<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|><|im_user|>user<|im_middle|>Hi<|im_end|><|im_assistant|>assistant<|im_middle|>',

@@ -1,5 +1,5 @@
 /**
- * QK-Clip for MLA (muon.md: per head h over τ with η = τ/S_h: q_nope rows ×η^α, q_pe rows ×η, k_nope rows
+ * QK-Clip for MLA (Kimi K2, arXiv:2507.20534 §2.1: per head h over τ with η = τ/S_h: q_nope rows ×η^α, q_pe rows ×η, k_nope rows
  * of kv_b_proj ×η^(1−α), value rows and the shared rope key untouched; with q-LoRA the query rows are
  * q_b_proj's) and the max-logit measurement it acts on:
  * - the per-head max logits equal transformers' own pre-softmax scores (eager attention, softmax input captured);

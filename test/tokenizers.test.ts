@@ -156,7 +156,7 @@ describe('tiktoken rank files with Moonlight conventions vs Python tiktoken', ()
   const rankCount = (): number => fs.readFileSync(ranksFile(), 'utf8').trim().split('\n').length;
 
   test('the pattern is Moonlight pat_str, character for character', () => {
-    // Transcribed from tokenization_moonshot.py (moonlight-model.md §4.3), independently of src.
+    // Transcribed from Moonlight's tokenization_moonshot.py (Hugging Face), independently of src.
     const expected = [
       '[\\p{Han}]+',
       "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{Han}]]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",

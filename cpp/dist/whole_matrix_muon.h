@@ -1,4 +1,4 @@
-// Whole-matrix ownership (the alternative to ZeRO-1 in shared/docs/muon.md §8): each parameter belongs
+// Whole-matrix ownership (the alternative to the paper's ZeRO-1 Muon, arXiv:2502.16982 §2.3): each parameter belongs
 // to one rank, chosen greedily so that ranks get about equal Newton–Schulz work (cost ≈ E·A·B·min(A, B)
 // for an [E, A, B] stack; AdamW parameters cost their size). Gradients are all-reduced bucket-wise; the
 // owner runs the single-process update (muonStep / adamwStep, batched NS included) with its state, which

@@ -1,4 +1,4 @@
-// One Muon step over many matrix parameters, Moonlight's rule (shared/docs/muon.md §1):
+// One Muon step over many matrix parameters, Moonlight's rule (Liu et al., "Muon is Scalable for LLM Training", arXiv:2502.16982, §2):
 //   M ← μM + G;  U = G + μM (Nesterov) or M;  O = NewtonSchulz(U);
 //   W ← W·(1 − η·λ);  W ← W − η·s(A, B)·O
 // Parameters with ≥ 3 dims are stacks of matrices over the last two dims (an [E, out, in] expert stack is

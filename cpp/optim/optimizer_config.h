@@ -1,6 +1,6 @@
 // The plain-struct configuration of the optimizers (Muon, AdamW, and the hybrid Muon-with-AdamW that
 // Moonlight trains with). TS parses and the bindings fill these; a C++ train step can fill them directly.
-// Defaults are Moonlight's (examples/toy_train.py and the paper), see shared/docs/muon.md §1.
+// Defaults are Moonlight's (the MoonshotAI/Moonlight repository's examples/toy_train.py and arXiv:2502.16982).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// QK-Clip (MuonClip; Kimi K2, Megatron's qk_clip.py; shared/docs/muon.md §5, §9) for multi-head latent
+// QK-Clip (MuonClip: Kimi K2 technical report, arXiv:2507.20534 §2.1; Megatron-LM's qk_clip.py) for multi-head latent
 // attention. After the optimizer step, for every head h whose max pre-softmax logit S_h (measured in this
 // step's forward) exceeds τ, with η = τ / S_h:
 //   q_nope rows of h ×η^α, q_pe rows of h ×η  (query projection: q_proj, or q_b_proj with q-LoRA),

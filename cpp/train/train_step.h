@@ -1,6 +1,6 @@
 // One training step of a CausalLM, entirely native: forward (+ DeepSeek's balance loss), backward, the
 // gradient norm and optional clipping of the raw gradients, and the aux-loss-free router-bias update.
-// Gradients are left on the parameters; an optimizer (issue 3's C++ Muon/AdamW) plugs in through
+// Gradients are left on the parameters; an optimizer (cpp/optim's Muon/AdamW) plugs in through
 // `optimizerStep`, called after clipping and before the routing-bias update, inside the same native job.
 #pragma once
 

@@ -1,7 +1,7 @@
 /**
  * Chat templates: turning a conversation into the one string a chat model was trained on.
  *
- * - Moonlight (tiktoken.model folders): its Instruct template, written out here (moonlight-model.md §4.6) because its
+ * - Moonlight (tiktoken.model folders): its Instruct template, written out here (from Moonlight-16B-A3B-Instruct's tokenizer_config.json) because its
  *   tokenizer_config.json needs trust_remote_code and the format is short and fixed.
  * - Hugging Face folders whose tokenizer_config.json carries a Jinja `chat_template`: rendered by @huggingface/jinja
  *   with the variables transformers' apply_chat_template passes (messages, add_generation_prompt, the special-token

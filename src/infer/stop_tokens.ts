@@ -1,7 +1,7 @@
 /**
  * Which token ids end a generated reply. Moonlight's tiktoken folders: <|im_end|> for Instruct models (their
  * generation_config.json says so, and the chat template closes every turn with it), [EOS] for base models, which have
- * no chat template (moonlight-model.md §4.6). Other folders: generation_config.json's eos_token_id (one id or a list,
+ * no chat template (Moonlight-16B-A3B-Instruct's tokenizer_config.json and generation_config.json). Other folders: generation_config.json's eos_token_id (one id or a list,
  * as transformers' generate reads it), else the tokenizer's EOS.
  */
 import * as fs from 'fs';

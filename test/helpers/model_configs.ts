@@ -4,7 +4,7 @@
  * split or transpose cannot cancel out.
  */
 
-/** Moonlight's shape in miniature, in Moonlight's own transformers-4 key style (§6 of moonlight-model.md). */
+/** Moonlight's shape in miniature, in Moonlight's own transformers-4 key style (Moonlight-16B-A3B's config.json). */
 export const moonlightTiny: Record<string, unknown> = {
   architectures: ['DeepseekV3ForCausalLM'],
   auto_map: {

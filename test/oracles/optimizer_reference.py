@@ -3,7 +3,7 @@
 #
 # Modes:
 #   torch-muon      torch.optim.Muon (2-D parameters only)
-#   moonlight-muon  Moonlight's rule written here from the formulas (shared/docs/muon.md §0-§1): add-form
+#   moonlight-muon  Moonlight's rule written here from the formulas (arXiv:2502.16982 §2): add-form
 #                   momentum M <- mu*M + G, U = G + mu*M (Nesterov) or M; per matrix (a 3-D parameter is a stack
 #                   of matrices) Newton-Schulz: cast to the NS dtype, transpose tall matrices,
 #                   X <- X / (scale*||X||_F + eps), X <- a*X + (b*A + c*A^2) X with A = X X^T (computed with

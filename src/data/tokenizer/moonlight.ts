@@ -2,7 +2,7 @@
  * tiktoken rank files (`base64(token bytes) rank` per line) with Moonlight's tokenizer around them: its pre-tokenizer
  * pattern, its 258 special tokens numbered from len(ranks), EOS = [EOS]. This is what Moonlight's
  * TikTokenTokenizer (tokenization_moonshot.py) builds from an HF folder's tiktoken.model + tokenizer_config.json;
- * see shared docs moonlight-model.md §4.
+ * see moonshotai/Moonlight-16B-A3B on Hugging Face (tokenization_moonshot.py, tokenizer_config.json).
  *
  * A rank file without a tokenizer_config.json beside it gets the same pattern and Moonlight's default special-token
  * table (below), shifted to start at its own len(ranks): there is no other convention to fall back on.
