@@ -90,6 +90,8 @@ test('the saved folder is complete and transformers loads it with our logits; PE
   expect(fullTrainable).toBe(qwenParametersWithoutEmbedding);
   expect(fullState).toBeGreaterThan(4 * fullTrainable);  // norms and biases take AdamW's two buffers
   expect(fs.existsSync(path.join(fullRun, 'model', 'tokenizer.json'))).toBe(true);
+  // No --lr: fine-tuning keeps its own default (1e-3), not pre-training's higher one.
+  expect(JSON.parse(fs.readFileSync(path.join(fullRun, 'run.json'), 'utf8')).lr).toBe(1e-3);
 
   const results = runPythonFile<{ results: Array<Record<string, unknown>> }>(LORA_ORACLE, {
     jobs: [

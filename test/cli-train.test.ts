@@ -38,6 +38,12 @@ describe.each(['muon', 'adamw'])('toy_train parity: --model qwen --optimizer %s'
     expect(run.stdout).toContain(`checkpoint: ${path.join(out, 'checkpoints', 'step-00000040')}`);
     expect(run.stdout).toMatch(/plot: .*\.svg/);
     expect(run.stdout).toMatch(/report: .*report\.html/);
+    // The closing sample: the default prompt on the embedded corpus, continued by the trained model.
+    const sample = /^sample: (".*")$/m.exec(run.stdout);
+    expect(sample).not.toBeNull();
+    const sampleText = JSON.parse(sample![1]) as string;
+    expect(sampleText.startsWith('Call me Ishmael.')).toBe(true);
+    expect(sampleText.length).toBeGreaterThan('Call me Ishmael.'.length + 20);
     const losses = trainLosses(out);
     expect(losses).toHaveLength(40);
     expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 1);
@@ -56,7 +62,8 @@ test('--help documents every flag with its default', () => {
     '--grad_accum', '--warmup', '--schedule', '--precision', '--seed', '--out', '--resume', '--eval_every', '--save_every']) {
     expect(run.stdout).toContain(flag);
   }
-  expect(run.stdout).toMatch(/--lr[^\n]*\[default: 0\.001\]/);
+  // Per mode: pre-training's measured default, and fine-tuning's own (a higher pre-training lr must not raise it).
+  expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/--lr Peak learning rate \[default: pre-training 0\.02 with Muon, 0\.005 with AdamW; 0\.001 with --from\]/);
   expect(run.stdout).toMatch(/--optimizer[\s\S]*?\[default: "muon"\]/);
 });
 
@@ -96,6 +103,7 @@ print("{}")`, { file });
       num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 64 }));
     expectOneLineError(['--model', config, '--hidden_size', '64'], /--hidden_size size a model preset/);
     expectOneLineError(['--eval_every', '10', '--val_fraction', '0'], /--eval_every needs a validation split/);
+    expectOneLineError(['--from', scratch, '--sample_tokens', '5'], /--sample_tokens applies to pre-training only/);
   });
   test('resuming from an incompatible checkpoint', () => {
     const out = path.join(scratch, 'resume-me');

@@ -7,7 +7,7 @@ import { isModelPreset, MODEL_PRESETS } from '../../train/model_presets';
 import { Trainer } from '../../train/trainer';
 import type { TrainerOptions } from '../../train/trainer_options';
 import { writeRunPlots } from '../../plot/run_plots';
-import { addFineTuneOptions, runFineTuneCommand, TrainFromArgs } from './train_from';
+import { addFineTuneOptions, FINE_TUNING_DEFAULT_LR, runFineTuneCommand, TrainFromArgs } from './train_from';
 
 interface TrainArgs {
   model: string;
@@ -19,7 +19,7 @@ interface TrainArgs {
   num_layers?: number;
   intermediate_size?: number;
   num_heads?: number;
-  lr: number;
+  lr?: number;
   wd: number;
   schedule: 'cosine' | 'wsd' | 'constant';
   warmup?: number;
@@ -47,9 +47,37 @@ interface TrainArgs {
   qk_clip?: number;
   qk_clip_alpha: number;
   qk_clip_remeasure: boolean;
+  sample_prompt?: string;
+  sample_tokens: number;
 }
 
 const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'] as const;
+
+/**
+ * Pre-training's peak lr per optimizer, from an lr sweep of the main job (moonlight-tiny, one epoch of the
+ * embedded corpus, batch 16 × 256; README "On a fresh machine"): toy_train.py's 1e-3 left that run at 2.35
+ * nats/byte. Tuned for the small presets; wider models want smaller rates.
+ */
+export const PRETRAINING_DEFAULT_LR = { muon: 2e-2, adamw: 5e-3 } as const;
+const MOBY_DICK_PROMPT = 'Call me Ishmael.';
+const OTHER_PROMPT = 'The';
+
+/** A short seeded-sampling continuation from the trained model: what the run learned, in its own words. */
+async function sampleText(trainer: Trainer, args: TrainArgs): Promise<string> {
+  const prompt = args.sample_prompt ?? (args.dataset.length === 1 && args.dataset[0] === 'moby-dick' ? MOBY_DICK_PROMPT : OTHER_PROMPT);
+  const tokenizer = trainer.tokenizer;
+  const result = await trainer.model.eval().generate([tokenizer.encode(prompt)], {
+    maxNewTokens: args.sample_tokens, temperature: 0.8, seed: args.seed, stopTokenIds: [],
+  });
+  // A model's vocabulary may be padded past the tokenizer's (the byte presets round it up): an id the
+  // tokenizer cannot decode, which a barely trained model can still sample, shows as U+FFFD.
+  const runs: number[][] = [[]];
+  for (const id of result.tokens[0]) {
+    if (id < tokenizer.vocabSize) runs[runs.length - 1].push(id);
+    else runs.push([]);
+  }
+  return `${prompt}${runs.map((run) => tokenizer.decode(run)).join('\uFFFD')}`;
+}
 
 function builder(y: Argv): Argv<TrainArgs> {
   return addFineTuneOptions(y)
@@ -71,7 +99,7 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('num_layers', { type: 'number', describe: 'Layers of a preset (12; moonlight-tiny: 4)' })
     .option('intermediate_size', { type: 'number', describe: 'Dense MLP width of a preset (qwen: 4864 as toy_train)' })
     .option('num_heads', { type: 'number', describe: 'Attention heads of a preset (16; moonlight-tiny: 4)' })
-    .option('lr', { type: 'number', default: 1e-3, describe: 'Peak learning rate' })
+    .option('lr', { type: 'number', describe: `Peak learning rate [default: pre-training ${PRETRAINING_DEFAULT_LR.muon} with Muon, ${PRETRAINING_DEFAULT_LR.adamw} with AdamW; ${FINE_TUNING_DEFAULT_LR} with --from]` })
     .option('wd', { type: 'number', default: 0.1, describe: 'Decoupled weight decay (really applied, unlike toy_train.py)' })
     .option('schedule', { choices: ['cosine', 'wsd', 'constant'] as const, default: 'cosine' as const, describe: 'LR schedule: cosine with linear warmup (to --min_lr), warmup-stable-decay, or constant' })
     .option('warmup', { type: 'number', describe: 'Warmup steps (default 100 as toy_train, or a tenth of a shorter run)' })
@@ -93,6 +121,8 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('out', { type: 'string', describe: 'Run folder (default runs/<model>_<optimizer>_lr<lr>)' })
     .option('resume', { type: 'string', describe: 'Continue from the newest checkpoint of this run folder (or this checkpoint folder)' })
     .option('cache_dir', { type: 'string', describe: 'Token cache folder (default $MOONLIGHT_CACHE_DIR or ~/.cache/moonlight-torch/tokens)' })
+    .option('sample_prompt', { type: 'string', describe: `Prompt of the sample continuation printed at the end [default: "${MOBY_DICK_PROMPT}" on the embedded corpus, else "${OTHER_PROMPT}"]` })
+    .option('sample_tokens', { type: 'number', default: 200, describe: 'Tokens of that sample (seeded sampling, temperature 0.8; 0: no sample)' })
     .option('plot', { type: 'boolean', default: true, describe: 'Write loss plots and report.html into the run folder at the end' })
     .option('log_every', { type: 'number', describe: 'Without a TTY: a log line every N steps (default ~20 lines per run)' })
     .option('diagnostics_every', { type: 'number', default: 10, describe: 'Log update/weight RMS per matrix type, max attention logits and router balance every N steps (0: never)' })
@@ -102,7 +132,7 @@ function builder(y: Argv): Argv<TrainArgs> {
     .example('$0 train', 'a small Moonlight-style MoE with Muon on the embedded Moby-Dick corpus')
     .example('$0 train --model qwen --optimizer muon --hidden_size 128 --num_layers 2 --steps 200', "toy_train.py's model, narrow")
     .example('$0 train --from ./Moonlight-16B-A3B-Instruct --dataset chat.jsonl --lora_rank 8 --lora_alpha 32 --target_modules all-linear --optimizer muon', 'LoRA chat SFT with Muon')
-    .example('$0 train --resume runs/moonlight-tiny_muon_lr0.001', 'continue a run from its newest checkpoint') as unknown as Argv<TrainArgs>;
+    .example('$0 train --resume runs/moonlight-tiny_muon_lr0.02', 'continue a run from its newest checkpoint') as unknown as Argv<TrainArgs>;
 }
 
 /** Flag values the Trainer cannot check (they are CLI-only combinations). */
@@ -122,7 +152,7 @@ function checkFlags(args: TrainArgs): void {
       !path.resolve(args.resume).startsWith(path.resolve(args.out) + path.sep)) {
     throw new ArgumentError(`--out ${args.out} and --resume ${args.resume} name different runs: give only --resume to continue that run`);
   }
-  for (const flag of ['batch_size', 'seq_len', 'grad_accum', 'steps', 'eval_every', 'save_every', 'keep_last', 'warmup'] as const) {
+  for (const flag of ['batch_size', 'seq_len', 'grad_accum', 'sample_tokens', 'steps', 'eval_every', 'save_every', 'keep_last', 'warmup'] as const) {
     const value = args[flag];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new ArgumentError(`--${flag} is ${String(value)}; expected a whole number`);
@@ -140,7 +170,7 @@ function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
     textField: args.text_field,
     cacheDir: args.cache_dir,
     optimizer: args.optimizer,
-    lr: args.lr,
+    lr: args.lr ?? PRETRAINING_DEFAULT_LR[args.optimizer],
     weightDecay: args.wd,
     schedule: args.schedule,
     warmupSteps: args.warmup,
@@ -173,7 +203,14 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
   describe: 'Train a model (default: a small Moonlight-style MoE with Muon on the embedded corpus)',
   builder,
   handler: async (args) => {
-    if (args.from !== undefined) return runFineTuneCommand(args as TrainArgs & TrainFromArgs);
+    if (args.from !== undefined) {
+      for (const flag of ['sample_prompt', 'sample_tokens'] as const) {
+        if (process.argv.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`))) {
+          throw new ArgumentError(`--${flag} applies to pre-training only, not to fine-tuning with --from`);
+        }
+      }
+      return runFineTuneCommand(args as TrainArgs & TrainFromArgs);
+    }
     checkFlags(args);
     const abort = new AbortController();
     let interrupts = 0;
@@ -213,6 +250,7 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
         const written = await writeRunPlots(result.runDir);
         for (const file of written) lines.push(`${file.endsWith('.html') ? 'report' : 'plot'}: ${file}`);
       }
+      if (leader && args.sample_tokens > 0 && result.steps > 0) lines.push(`sample: ${JSON.stringify(await sampleText(trainer, args))}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     } finally {
       detach();

@@ -33,10 +33,13 @@ export function addFineTuneOptions<T>(y: Argv<T>): Argv<T & TrainFromArgs> {
     .option('packing', { type: 'boolean', default: false, describe: 'With --from: pack samples into max_length rows instead of padding' }) as unknown as Argv<T & TrainFromArgs>;
 }
 
+/** `train --from`'s peak lr (the pre-training default is higher: see train.ts). */
+export const FINE_TUNING_DEFAULT_LR = 1e-3;
+
 interface SharedArgs {
   dataset: string[];
   optimizer: 'muon' | 'adamw';
-  lr: number;
+  lr?: number;
   wd: number;
   schedule: string;
   warmup?: number;
@@ -62,7 +65,7 @@ export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, argv:
   const result = await fineTune({
     from, dataset: args.dataset[0], outDir, maxLength: args.max_length, packing: args.packing,
     lora: trainType === 'lora' ? { rank: args.lora_rank, alpha: args.lora_alpha, dropout: args.lora_dropout, targetModules: targets, seed: args.seed } : null,
-    freeze: args.freeze_parameters, optimizer: args.optimizer, lr: args.lr, weightDecay: args.wd,
+    freeze: args.freeze_parameters, optimizer: args.optimizer, lr: args.lr ?? FINE_TUNING_DEFAULT_LR, weightDecay: args.wd,
     schedule: args.schedule, warmupSteps: args.warmup, batchSize: args.batch_size, gradAccum: args.grad_accum,
     maxSteps: args.steps, epochs: args.epochs, maxGradNorm: args.clip ?? null, precision: args.precision, seed: args.seed,
     onStart: (info) => {
