@@ -1,6 +1,7 @@
 /** Bad configs and inputs fail with typed errors that name the key or argument and the value. */
-import { ArgumentError, CausalLM, ConfigError, parseModelConfig } from '../src';
+import { ArgumentError, CausalLM, ConfigError, parseModelConfig, tensor } from '../src';
 import { native } from '../src/native';
+import { operandHandle } from '../src/tensor/tensor';
 import { deepseekExtrasTiny, moonlightTiny, qwen2Tiny } from './helpers/model_configs';
 
 const withKey = (base: Record<string, unknown>, key: string, value: unknown) => ({ ...base, [key]: value });
@@ -84,5 +85,20 @@ describe('input errors', () => {
       /fp32 master weights/,
     );
     bf16.dispose();
+  });
+});
+
+describe('native handles are checked for their type, never reinterpreted', () => {
+  // The addon's generate() takes a model handle: another handle type (a tensor's) or a plain object is an
+  // ArgumentError naming the argument (reinterpreting it as a model would be undefined behaviour).
+  const addon = native() as unknown as { generate(...args: unknown[]): Promise<unknown> };
+  const ids = tensor([[1, 2, 3]], { dtype: 'int64' });
+  test.each([
+    ['a tensor handle', () => operandHandle(ids, 'ids')],
+    ['a plain object', () => ({ forward: () => undefined })],
+    ['a number', () => 42],
+  ])('generate(model = %s) is an ArgumentError', (_name, wrong) => {
+    expect(() => addon.generate(wrong(), null, null, {}, null, null)).toThrow(ArgumentError);
+    expect(() => addon.generate(wrong(), null, null, {}, null, null)).toThrow(/model must be a model handle \(CausalLM\)/);
   });
 });

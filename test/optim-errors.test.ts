@@ -16,6 +16,7 @@ import {
   tensor,
   zeros,
 } from '../src';
+import { DisposedError } from '../src/errors';
 
 function model(): Record<string, Tensor> {
   manualSeed(5);
@@ -178,5 +179,19 @@ describe('step checks leave parameters and state unchanged', () => {
     const extra = { ...state, 'state.other.momentum_buffer': zeros([3, 3]) };
     expect(() => optimizer.loadStateDict(extra)).toThrow(/unknown key 'state.other.momentum_buffer'/);
     expectUnchanged(before, optimizer.stateDict());
+  });
+});
+
+describe('dispose()', () => {
+  test.each(['muon', 'adamw'] as const)('%s: frees the state; every later call is a DisposedError; a second dispose is a no-op', async (kind) => {
+    const params = model();
+    const optimizer = kind === 'muon' ? new Muon(params, { lr: 0.02 }) : new AdamW(params, { lr: 1e-3 });
+    for (const p of Object.values(params)) p.grad = randn([...p.shape]);
+    await optimizer.step();
+    expect(optimizer.stateBytes()).toBeGreaterThan(0);
+    optimizer.dispose();
+    await expect(optimizer.step()).rejects.toThrow(DisposedError);
+    expect(() => optimizer.stateBytes()).toThrow(/the optimizer was disposed/);
+    expect(() => optimizer.dispose()).not.toThrow();
   });
 });

@@ -13,6 +13,7 @@ struct AddonState {
   Napi::FunctionReference tensorHandleConstructor;
   Napi::FunctionReference safetensorsHandleConstructor;
   Napi::FunctionReference optimizerHandleConstructor;
+  Napi::FunctionReference modelHandleConstructor;
   std::map<std::string, Napi::FunctionReference> errorClasses;
 };
 

@@ -99,9 +99,7 @@ Napi::Value resultToJs(Napi::Env env, infer::GenerateResult& result) {
 // onTokens(tokens: number[], emitted: boolean[]) is called once per step, on the JS thread.
 Napi::Value generate(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    Napi::Value handleValue = argumentAt(info, 0);
-    if (!handleValue.IsObject()) fail(ErrorKind::Argument, "model must be a ModelHandle");
-    std::shared_ptr<models::CausalLM> model = Napi::ObjectWrap<ModelHandle>::Unwrap(handleValue.As<Napi::Object>())->sharedModel();
+    std::shared_ptr<models::CausalLM> model = ModelHandle::unwrap(argumentAt(info, 0), "model");
     at::Tensor inputIds = TensorHandle::unwrap(argumentAt(info, 1), "inputIds");
     Napi::Value maskValue = argumentAt(info, 2);
     at::Tensor mask = maskValue.IsNull() || maskValue.IsUndefined() ? at::Tensor() : TensorHandle::unwrap(maskValue, "attentionMask");

@@ -3,6 +3,7 @@
 
 #include "core/errors.h"
 #include "models/deepseek_v3/load_balance.h"
+#include "napi/addon_state.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
@@ -32,7 +33,9 @@ Napi::Value balanceLoss(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerModels(Napi::Env env, Napi::Object exports) {
-  exports.Set("ModelHandle", ModelHandle::defineClass(env));
+  Napi::Function constructor = ModelHandle::defineClass(env);
+  addonState(env).modelHandleConstructor = Napi::Persistent(constructor);
+  exports.Set("ModelHandle", constructor);
   exports.Set("balanceLoss", Napi::Function::New<balanceLoss>(env, "balanceLoss"));
 }
 

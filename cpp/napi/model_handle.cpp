@@ -5,6 +5,7 @@
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/errors.h"
+#include "napi/addon_state.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
 #include "napi/model_config_convert.h"
@@ -126,6 +127,14 @@ Napi::Function ModelHandle::defineClass(Napi::Env env) {
                          InstanceMethod<&ModelHandle::loadLora>("loadLora"),
                          InstanceMethod<&ModelHandle::freeze>("freeze"),
                      });
+}
+
+std::shared_ptr<models::CausalLM> ModelHandle::unwrap(const Napi::Value& value, const char* argumentName) {
+  if (value.IsObject()) {
+    Napi::Object object = value.As<Napi::Object>();
+    if (object.InstanceOf(addonState(value.Env()).modelHandleConstructor.Value())) return Unwrap(object)->live();
+  }
+  fail(ErrorKind::Argument, std::string(argumentName) + " must be a model handle (CausalLM)");
 }
 
 ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {

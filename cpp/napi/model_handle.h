@@ -20,8 +20,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   // new ModelHandle(config, {seed, dtype, device})
   explicit ModelHandle(const Napi::CallbackInfo& info);
 
-  // The live model (DisposedError when disposed), for jobs defined in other bindings files (generation).
-  std::shared_ptr<models::CausalLM> sharedModel() const { return live(); }
+  // The live model behind a JS value that must be a ModelHandle (ArgumentError for any other object, a
+  // DisposedError when disposed), for jobs defined in other bindings files (generation).
+  static std::shared_ptr<models::CausalLM> unwrap(const Napi::Value& value, const char* argumentName);
 
  private:
   Napi::Value forward(const Napi::CallbackInfo& info);

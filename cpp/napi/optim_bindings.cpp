@@ -201,6 +201,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
                            InstanceMethod<&OptimizerHandle::stateBytes>("stateBytes"),
                            InstanceMethod<&OptimizerHandle::stepCount>("stepCount"),
                            InstanceMethod<&OptimizerHandle::groups>("groups"),
+                           InstanceMethod<&OptimizerHandle::dispose>("dispose"),
                        });
   }
 
@@ -237,20 +238,30 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
     });
   }
 
- const std::shared_ptr<optim::Optimizer>& optimizer() const { return optimizer_; }
+ // The live optimizer (DisposedError once disposed). Jobs in flight hold their own reference.
+ const std::shared_ptr<optim::Optimizer>& optimizer() const {
+   if (!optimizer_) fail(ErrorKind::Disposed, "the optimizer was disposed");
+   return optimizer_;
+ }
 
  private:
+  // Frees the state (momentum / moments: up to twice the model) now instead of at garbage collection.
+  Napi::Value dispose(const Napi::CallbackInfo& info) {
+    optimizer_.reset();
+    return info.Env().Undefined();
+  }
+
   // step(grads?): grads is {parameterName: TensorHandle}; without it each parameter's .grad is used.
   Napi::Value step(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      return stepReportToJs(info.Env(), optimizer_->step(namedGrads(argumentAt(info, 0))));
+      return stepReportToJs(info.Env(), optimizer()->step(namedGrads(argumentAt(info, 0))));
     });
   }
 
   // The step runs on a worker thread; the shared_ptr keeps the optimizer alive even if JS drops it meanwhile.
   Napi::Value stepAsync(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      std::shared_ptr<optim::Optimizer> optimizer = optimizer_;
+      std::shared_ptr<optim::Optimizer> optimizer = this->optimizer();
       auto grads = namedGrads(argumentAt(info, 0));
       return PromiseWorker<optim::StepReport>::start(
           info.Env(), "moonlight:optimizerStep", [optimizer, grads]() { return optimizer->step(grads); },
@@ -260,7 +271,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
 
   Napi::Value zeroGrad(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      optimizer_->zeroGrad();
+      optimizer()->zeroGrad();
       return info.Env().Undefined();
     });
   }
@@ -272,9 +283,9 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
       std::optional<int64_t> group = toOptionalInt64(argumentAt(info, 1), "group");
       if (group) {
         if (*group < 0) fail(ErrorKind::Argument, "group must be a non-negative index");
-        optimizer_->setGroupLr(static_cast<size_t>(*group), lr);
+        optimizer()->setGroupLr(static_cast<size_t>(*group), lr);
       } else {
-        optimizer_->setLr(lr);
+        optimizer()->setLr(lr);
       }
       return info.Env().Undefined();
     });
@@ -283,7 +294,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   Napi::Value stateDict(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       Napi::Object result = Napi::Object::New(info.Env());
-      for (auto& [name, tensor] : optimizer_->stateDict()) result.Set(name, TensorHandle::wrap(info.Env(), tensor));
+      for (auto& [name, tensor] : optimizer()->stateDict()) result.Set(name, TensorHandle::wrap(info.Env(), tensor));
       return result;
     });
   }
@@ -291,7 +302,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   // The whole state gathered from every rank (a collective when distributed: every rank must call it).
   Napi::Value fullStateDictAsync(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      std::shared_ptr<optim::Optimizer> optimizer = optimizer_;
+      std::shared_ptr<optim::Optimizer> optimizer = this->optimizer();
       return PromiseWorker<optim::NamedTensors>::start(
           info.Env(), "moonlight:fullStateDict", [optimizer]() { return optimizer->fullStateDict(); },
           [](Napi::Env env, optim::NamedTensors& state) -> Napi::Value {
@@ -304,20 +315,20 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
 
   Napi::Value loadStateDict(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      optimizer_->loadStateDict(namedTensors(argumentAt(info, 0), "state"));
+      optimizer()->loadStateDict(namedTensors(argumentAt(info, 0), "state"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value stateBytes(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      return Napi::Number::New(info.Env(), static_cast<double>(optimizer_->stateBytes()));
+      return Napi::Number::New(info.Env(), static_cast<double>(optimizer()->stateBytes()));
     });
   }
 
   Napi::Value stepCount(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      return Napi::Number::New(info.Env(), static_cast<double>(optimizer_->stepCount()));
+      return Napi::Number::New(info.Env(), static_cast<double>(optimizer()->stepCount()));
     });
   }
 
@@ -325,9 +336,9 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   Napi::Value groups(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
-      const auto& groups = optimizer_->groups();
+      const auto& groups = optimizer()->groups();
       std::vector<std::vector<std::string>> members(groups.size());
-      for (const optim::ParameterState& state : optimizer_->parameters()) members[state.group].push_back(state.name);
+      for (const optim::ParameterState& state : optimizer()->parameters()) members[state.group].push_back(state.name);
       Napi::Array result = Napi::Array::New(env, groups.size());
       for (size_t i = 0; i < groups.size(); ++i) {
         Napi::Object group = Napi::Object::New(env);

@@ -78,6 +78,7 @@ export interface NativeOptimizerHandle {
   stateBytes(): number;
   stepCount(): number;
   groups(): ParamGroupInfo[];
+  dispose(): void;
 }
 
 export interface NativeOptimAddon {
@@ -221,5 +222,17 @@ export abstract class Optimizer {
   /** Bytes of the optimizer's per-parameter buffers (Muon: one per matrix; AdamW: two per parameter). */
   stateBytes(): number {
     return this.#handle.stateBytes();
+  }
+
+  /**
+   * Frees the optimizer's state (up to twice the model's size for AdamW) now rather than at garbage
+   * collection; any later call is a DisposedError. A step in flight finishes first. Idempotent.
+   */
+  dispose(): void {
+    this.#handle.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -140,12 +140,13 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
 
   const model = await CausalLM.fromPretrained(from);
   const run = new RunFolder(options.outDir);
+  let optimizer: Optimizer | null = null;
   try {
     const padId = model.config.padTokenId ?? tokenizer.eosTokenId;
     const frozen = (options.freeze ?? []).flatMap((pattern) => model.freeze(pattern));
     const loraModules = options.lora ? model.attachLora(options.lora) : [];
     model.train();
-    const optimizer = buildOptimizer(model, options);
+    optimizer = buildOptimizer(model, options);
     const trainable = model.namedParameters();
     const trainableParameters = [...trainable.values()].reduce((sum, t) => sum + t.numel, 0);
     trainable.forEach((t) => t.dispose());
@@ -242,6 +243,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
     return result;
   } finally {
     run.close();
+    optimizer?.dispose();
     model.dispose();
     if (options.tokenizer === undefined) tokenizer.dispose();
   }

@@ -542,6 +542,8 @@ export class Trainer extends EventEmitter {
     if (!(this.options.model instanceof Object && 'forward' in this.options.model)) this.#model?.dispose();
     this.#dataset?.dispose();
     if (typeof this.options.tokenizer !== 'object') this.#tokenizer?.dispose();
+    this.#optimizer?.dispose();
+    this.#optimizer = null;
     this.#model = null;
     this.#dataset = null;
   }
