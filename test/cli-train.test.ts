@@ -103,7 +103,10 @@ print("{}")`, { file });
       num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 64 }));
     expectOneLineError(['--model', config, '--hidden_size', '64'], /--hidden_size size a model preset/);
     expectOneLineError(['--eval_every', '10', '--val_fraction', '0'], /--eval_every needs a validation split/);
+    // A flag that does not apply to the mode is an error naming it, never silently ignored.
     expectOneLineError(['--from', scratch, '--sample_tokens', '5'], /--sample_tokens applies to pre-training only/);
+    expectOneLineError(['--from', scratch, '--save_every', '5', '--tokenizer', 'byte'], /--tokenizer, --save_every apply to pre-training only/);
+    expectOneLineError(['--lora_rank', '8'], /--lora_rank applies to fine-tuning only: add --from/);
   });
   test('resuming from an incompatible checkpoint', () => {
     const out = path.join(scratch, 'resume-me');

@@ -59,6 +59,26 @@ const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'
  * nats/byte. Tuned for the small presets; wider models want smaller rates.
  */
 export const PRETRAINING_DEFAULT_LR = { muon: 2e-2, adamw: 5e-3 } as const;
+/**
+ * Flags of `train` that fine-tuning (`--from`) does not take: given with --from they are errors, never
+ * silently ignored. (Fine-tuning has its own tokenizer — the folder's — and its own length, --max_length.)
+ */
+const PRE_TRAINING_ONLY_FLAGS = [
+  'model', 'tokenizer', 'text_field', 'hidden_size', 'num_layers', 'intermediate_size', 'num_heads', 'min_lr',
+  'max_tokens', 'seq_len', 'eval_every', 'val_fraction', 'eval_batches', 'save_every', 'keep_last', 'resume',
+  'cache_dir', 'plot', 'log_every', 'diagnostics_every', 'qk_clip', 'qk_clip_alpha', 'qk_clip_remeasure',
+  'sample_prompt', 'sample_tokens',
+] as const;
+/** Flags that only fine-tuning takes: without --from they are errors. */
+const FINE_TUNING_ONLY_FLAGS = [
+  'train_type', 'lora_rank', 'lora_alpha', 'lora_dropout', 'target_modules', 'freeze_parameters', 'max_length', 'packing',
+] as const;
+
+/** The flags the user wrote (`--name`, `--name=value`, `--no-name`), as yargs would not tell them from defaults. */
+function givenFlags(argv: readonly string[]): Set<string> {
+  return new Set(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0].replace(/^no-/, '')));
+}
+
 const MOBY_DICK_PROMPT = 'Call me Ishmael.';
 const OTHER_PROMPT = 'The';
 
@@ -203,13 +223,17 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
   describe: 'Train a model (default: a small Moonlight-style MoE with Muon on the embedded corpus)',
   builder,
   handler: async (args) => {
+    const given = givenFlags(process.argv);
     if (args.from !== undefined) {
-      for (const flag of ['sample_prompt', 'sample_tokens'] as const) {
-        if (process.argv.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`))) {
-          throw new ArgumentError(`--${flag} applies to pre-training only, not to fine-tuning with --from`);
-        }
+      const misplaced = PRE_TRAINING_ONLY_FLAGS.filter((flag) => given.has(flag));
+      if (misplaced.length > 0) {
+        throw new ArgumentError(`--${misplaced.join(', --')} ${misplaced.length === 1 ? 'applies' : 'apply'} to pre-training only, not to fine-tuning with --from`);
       }
       return runFineTuneCommand(args as TrainArgs & TrainFromArgs);
+    }
+    const fineTuningOnly = FINE_TUNING_ONLY_FLAGS.filter((flag) => given.has(flag));
+    if (fineTuningOnly.length > 0) {
+      throw new ArgumentError(`--${fineTuningOnly.join(', --')} ${fineTuningOnly.length === 1 ? 'applies' : 'apply'} to fine-tuning only: add --from MODEL_FOLDER`);
     }
     checkFlags(args);
     const abort = new AbortController();
