@@ -1,4 +1,4 @@
-// Installing the packed tarballs into a new project outside the repository, offline, with LD_LIBRARY_PATH
+// Installing the packed tarballs into a new project outside the repository, from a warm cache, with LD_LIBRARY_PATH
 // unset: the prebuilt CPU platform package trains 10 steps with no compiler or cmake run; a broken
 // prebuilt binary is skipped with a warning that says why; with nothing left, one error lists every route
 // tried; with MOONLIGHT_FORCE_BUILD=1 the source build (cmake-js) is made and trains.
@@ -63,8 +63,9 @@ beforeAll(() => {
   const packs = path.join(work, 'packs');
   execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'pack-all.js'), '--flavours', 'cpu', '--out', packs],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  // What a registry mirror or a warm cache holds: the lockfile's production dependencies, fetched before
-  // the offline install (the install itself runs with --offline).
+  // A warm cache: the lockfile's production dependencies. The install prefers it (--prefer-offline) and
+  // reaches the npm registry only for what it lacks — a dependency range that a newer release now satisfies
+  // (strictly offline, such a release made the install fail with ENOTCACHED).
   const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string; dev?: boolean; link?: boolean }>;
   };
@@ -80,7 +81,7 @@ beforeAll(() => {
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   const tarball = (prefix: string) => path.join(packs, fs.readdirSync(packs).find((f) => f.startsWith(prefix))!);
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts',
+  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts',
     tarball('moonlight-torch-0'), tarball('moonlight-torch-linux-x64-cpu-')], cleanEnv());
   if (install.status !== 0) throw new Error(`npm install failed:\n${install.stdout}\n${install.stderr}`);
   expect(install.stderr).toMatch(/using the prebuilt @moonlight-torch\/linux-x64-cpu/);
