@@ -86,15 +86,18 @@ describe("Muon vs an independent implementation of Moonlight's rule", () => {
     }
   });
 
-  test('nsDtype float32: within 1e-6 of a float32 oracle', () => {
+  // fp32 Newton–Schulz: ours batches same-shape matrices, the oracle goes one by one; five iterations of
+  // K ≤ 128 fp32 products then differ by a few ulps. Measured: under 1e-6 on earlier CI machines, 1.13e-6
+  // and 1.04e-6 on a Xeon with AVX-512 and AMX (2026-12-02); 2e-6 is ≈ 16 ulps at the update's unit scale.
+  test('nsDtype float32: within 2e-6 of a float32 oracle', () => {
     const result = worst(compareWithOracle(p, muon({ nsDtype: 'float32' }), 'moonlight-muon', oracleOptions({ nsDtype: 'float32' })));
-    expect(result.maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(result.maxDiff).toBeLessThanOrEqual(2e-6);
   });
 
-  test("nsCoefficients 'polar-express' (1.02 normalisation), float32: within 1e-6", () => {
+  test("nsCoefficients 'polar-express' (1.02 normalisation), float32: within 2e-6", () => {
     const options = oracleOptions({ nsDtype: 'float32', coefficients: POLAR_EXPRESS, nsNormScale: 1.02 });
     const result = worst(compareWithOracle(p, muon({ nsDtype: 'float32', nsCoefficients: 'polar-express' }), 'moonlight-muon', options));
-    expect(result.maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(result.maxDiff).toBeLessThanOrEqual(2e-6);
   });
 
   test('an explicit coefficient list (last triple repeats), momentum 0.9, 7 steps, float32: within 1e-6', () => {
