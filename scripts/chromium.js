@@ -91,12 +91,12 @@ function ensureChromium(env = process.env, log = console.error) {
   const found = findChromium(env);
   if (found) return found;
   if (!canFetchDebianPackages()) throw new ChromiumNotFoundError(`no Chromium found and no apt-get to fetch one. ${installHint()}`);
+  // apt's resolver names what this machine lacks (with versions); the roots are fetched even when the
+  // system has them installed (but hidden or broken).
   const roots = ['chromium', 'chromium-common'];
-  const specs = [...new Set([...missingDependencies(roots, log), ...roots])];
-  // A spec with a version wins over the bare root name for the same package.
-  const byName = new Map(specs.map((spec) => [spec.split('=')[0], spec]));
-  for (const spec of specs) if (spec.includes('=')) byName.set(spec.split('=')[0], spec);
-  fetchDebianPackages([...byName.values()], cachedRoot, log);
+  const missing = missingDependencies(roots, log);
+  const missingNames = new Set(missing.map((spec) => spec.split('=')[0]));
+  fetchDebianPackages([...missing, ...roots.filter((name) => !missingNames.has(name))], cachedRoot, log);
   const fetched = findChromium(env);
   if (!fetched) throw new ChromiumNotFoundError(`Chromium was fetched into ${cachedRoot} but does not run. ${installHint()}`);
   return fetched;

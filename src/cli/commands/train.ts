@@ -7,7 +7,7 @@ import { isModelPreset, MODEL_PRESETS } from '../../train/model_presets';
 import { Trainer } from '../../train/trainer';
 import type { TrainerOptions } from '../../train/trainer_options';
 import { writeRunPlots } from '../../plot/run_plots';
-import { addFineTuneOptions, FINE_TUNING_DEFAULT_LR, runFineTuneCommand, TrainFromArgs } from './train_from';
+import { addFineTuneOptions, FINE_TUNING_DEFAULT_LR, givenFlags, runFineTuneCommand, TrainFromArgs } from './train_from';
 
 interface TrainArgs {
   model: string;
@@ -73,11 +73,6 @@ const PRE_TRAINING_ONLY_FLAGS = [
 const FINE_TUNING_ONLY_FLAGS = [
   'train_type', 'lora_rank', 'lora_alpha', 'lora_dropout', 'target_modules', 'freeze_parameters', 'max_length', 'packing',
 ] as const;
-
-/** The flags the user wrote (`--name`, `--name=value`, `--no-name`), as yargs would not tell them from defaults. */
-function givenFlags(argv: readonly string[]): Set<string> {
-  return new Set(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0].replace(/^no-/, '')));
-}
 
 const MOBY_DICK_PROMPT = 'Call me Ishmael.';
 const OTHER_PROMPT = 'The';
@@ -229,7 +224,7 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
       if (misplaced.length > 0) {
         throw new ArgumentError(`--${misplaced.join(', --')} ${misplaced.length === 1 ? 'applies' : 'apply'} to pre-training only, not to fine-tuning with --from`);
       }
-      return runFineTuneCommand(args as TrainArgs & TrainFromArgs);
+      return runFineTuneCommand(args as TrainArgs & TrainFromArgs, given);
     }
     const fineTuningOnly = FINE_TUNING_ONLY_FLAGS.filter((flag) => given.has(flag));
     if (fineTuningOnly.length > 0) {

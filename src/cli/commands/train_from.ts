@@ -53,13 +53,18 @@ interface SharedArgs {
   out?: string;
 }
 
-export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, argv: readonly string[] = process.argv): Promise<void> {
+/** The flags the user wrote (`--name`, `--name=value`, `--no-name`), which yargs does not tell from defaults. */
+export function givenFlags(argv: readonly string[]): Set<string> {
+  return new Set(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0].replace(/^no-/, '')));
+}
+
+export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given: Set<string> = givenFlags(process.argv)): Promise<void> {
   const from = args.from!;
   if (args.dataset.length !== 1 || !args.dataset[0].endsWith('.jsonl')) {
     throw new ArgumentError('--from fine-tunes on one chat dataset: pass --dataset FILE.jsonl (messages or instruction/output records)');
   }
   if (args.schedule !== 'cosine' && args.schedule !== 'constant') throw new ArgumentError(`--schedule ${args.schedule} is not available with --from: use cosine or constant`);
-  const trainType = args.train_type ?? (argv.some((a) => a.startsWith('--lora_rank')) ? 'lora' : 'full');
+  const trainType = args.train_type ?? (given.has('lora_rank') ? 'lora' : 'full');
   const targets = args.target_modules.length === 1 && args.target_modules[0] === 'all-linear' ? 'all-linear' as const : args.target_modules;
   const outDir = args.out ?? path.resolve('runs', `${path.basename(path.resolve(from))}_sft_${trainType}_${args.optimizer}`);
   const result = await fineTune({
