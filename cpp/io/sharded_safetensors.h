@@ -25,6 +25,8 @@ class ShardedSafetensors {
   const SafetensorsEntry& entry(const std::string& name) const;
   at::Tensor tensor(const std::string& name) const;
   const std::string& shardOf(const std::string& name) const;
+  // The shard file holding `name` (its header gives where the tensor's bytes lie).
+  const SafetensorsFile& shardFile(const std::string& name) const { return *shardByTensor_.at(name); }
 
  private:
   std::vector<std::string> names_;

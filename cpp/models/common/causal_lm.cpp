@@ -20,9 +20,10 @@ void checkTokenTensor(const at::Tensor& tensor, const char* name) {
 
 }  // namespace
 
-CausalLM::CausalLM(ModelConfig config, at::TensorOptions options, uint64_t seed) : config_(std::move(config)) {
+CausalLM::CausalLM(ModelConfig config, at::TensorOptions options, uint64_t seed, WeightInit init)
+    : config_(std::move(config)) {
   config_.validate();
-  ParameterFactory factory(parameters_, options, seed, config_.initializerRange);
+  ParameterFactory factory(parameters_, options, seed, config_.initializerRange, init);
   embedTokens_ = factory.make("model.embed_tokens.weight", {config_.vocabSize, config_.hiddenSize}, InitKind::Normal,
                               /*isEmbedding=*/true);
   if (config_.padTokenId) {

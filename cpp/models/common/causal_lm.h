@@ -34,7 +34,8 @@ struct ForwardOutputs {
 
 class CausalLM {
  public:
-  CausalLM(ModelConfig config, at::TensorOptions options, uint64_t seed);
+  // `init`: Uninitialised when a checkpoint will fill every weight (models/common/pretrained_weights.h).
+  CausalLM(ModelConfig config, at::TensorOptions options, uint64_t seed, WeightInit init = WeightInit::Random);
 
   // Validates the inputs (ArgumentError naming the argument) and runs the model. Autograd records the
   // graph unless the caller disabled it.

@@ -131,13 +131,15 @@ void ParameterList::load(const std::vector<std::pair<std::string, at::Tensor>>& 
 }
 
 ParameterFactory::ParameterFactory(ParameterList& list, at::TensorOptions options, uint64_t seed,
-                                   double initializerRange)
+                                   double initializerRange, WeightInit init)
     : list_(list),
       options_(options),
       generator_(at::make_generator<at::CPUGeneratorImpl>(seed)),
-      initializerRange_(initializerRange) {}
+      initializerRange_(initializerRange),
+      init_(init) {}
 
 at::Tensor ParameterFactory::initialised(at::IntArrayRef shape, InitKind init) {
+  if (init_ == WeightInit::Uninitialised) return at::empty(shape, options_);
   // Drawn on the CPU in fp32 from our own generator, so a seed gives the same weights on every device.
   at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
   switch (init) {

@@ -20,6 +20,10 @@ namespace moonlight::models {
 // How a tensor is initialised, following transformers' _init_weights.
 enum class InitKind { Normal, Zeros, Ones };
 
+// Whether a model's weights get their initial values. A model about to be filled from a checkpoint skips it:
+// drawing 16 B normal values would cost minutes and touch every page twice.
+enum class WeightInit { Random, Uninitialised };
+
 struct ParameterEntry {
   std::string name;  // for a stack: "<prefix>.<suffix>" (e.g. model.layers.1.mlp.experts.gate_proj.weight)
   at::Tensor tensor;
@@ -62,7 +66,8 @@ class ParameterList {
 // Creates initialised leaf tensors and records them in a ParameterList.
 class ParameterFactory {
  public:
-  ParameterFactory(ParameterList& list, at::TensorOptions options, uint64_t seed, double initializerRange);
+  ParameterFactory(ParameterList& list, at::TensorOptions options, uint64_t seed, double initializerRange,
+                   WeightInit init = WeightInit::Random);
 
   at::Tensor make(const std::string& name, at::IntArrayRef shape, InitKind init, bool isEmbedding = false);
   // A stack of E matrices named per expert as "<prefix>.<e>.<suffix>".
@@ -80,6 +85,7 @@ class ParameterFactory {
   at::TensorOptions options_;
   at::Generator generator_;
   double initializerRange_;
+  WeightInit init_;
 };
 
 }  // namespace moonlight::models
