@@ -10,10 +10,9 @@
 #include "napi/error_bridge.h"
 #include "napi/model_config_convert.h"
 #include "napi/optimizer_handle.h"
-#include "dist/process_group.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
-#include "train/train_step.h"
+#include "train/step_runner.h"
 #include "napi/step_diagnostics_convert.h"
 
 namespace moonlight::napi {
@@ -68,13 +67,7 @@ struct ForwardResult {
   at::Tensor loss;
 };
 
-struct TrainStepOutcome {
-  train::TrainStepResult metrics;
-  optim::StepReport optimizer;
-  std::optional<train::StepDiagnostics> diagnostics;
-};
-
-Napi::Value trainStepToJs(Napi::Env env, TrainStepOutcome& outcome) {
+Napi::Value trainStepToJs(Napi::Env env, train::StepOutcome& outcome) {
   const train::TrainStepResult& result = outcome.metrics;
   Napi::Object object = Napi::Object::New(env);
   object.Set("loss", result.loss);
@@ -185,11 +178,11 @@ Napi::Value ModelHandle::trainStep(const Napi::CallbackInfo& info) {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
     train::TrainStepOptions options = readTrainOptions(argumentAt(info, 3));
-    return PromiseWorker<TrainStepOutcome>::start(
+    return PromiseWorker<train::StepOutcome>::start(
         info.Env(), "moonlight:trainStep",
         [model, inputs, options]() {
           std::lock_guard<std::mutex> lock(model->mutex());
-          return TrainStepOutcome{train::runTrainStep(*model, inputs, options), {}};
+          return train::runTrainStep(*model, {inputs}, options);
         },
         trainStepToJs);
   });
@@ -221,38 +214,11 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
     Napi::Value optimizerValue = argumentAt(info, 2);
     std::shared_ptr<optim::Optimizer> optimizer;
     if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = unwrapOptimizer(optimizerValue, "optimizer");
-    return PromiseWorker<TrainStepOutcome>::start(
+    return PromiseWorker<train::StepOutcome>::start(
         info.Env(), "moonlight:trainStepBatches",
-        [model, microBatches, options, optimizer]() mutable {
+        [model, microBatches, options, optimizer]() {
           std::lock_guard<std::mutex> lock(model->mutex());
-          optim::StepReport report;
-          if (optimizer) {
-            options.optimizerStep = [&](const models::CausalLM&) {
-              optimizer->setRecordUpdateRms(options.diagnostics);
-              report = optimizer->step();
-              optimizer->setRecordUpdateRms(false);
-              // The gradients are spent: dropping them now frees their memory until the next step.
-              optimizer->zeroGrad();
-            };
-            if (optimizer->distributed()) {
-              options.reduceGradients = [&](std::optional<double> maxNorm) {
-                const optim::GradientNorm norm = optimizer->reduceGradients(maxNorm);
-                return std::pair<double, double>{norm.norm, norm.coefficient};
-              };
-              options.reduceExpertLoad = [](std::vector<at::Tensor>& loads) {
-                // One collective for all layers: concatenate, sum over ranks, split back.
-                std::vector<int64_t> sizes;
-                for (const at::Tensor& load : loads) sizes.push_back(load.numel());
-                at::Tensor flat = at::cat(loads).to(at::kDouble).contiguous();
-                dist::currentProcessGroup()->allReduce(flat, dist::ReduceOp::Sum);
-                std::vector<at::Tensor> parts = flat.split_with_sizes(sizes);
-                for (size_t i = 0; i < loads.size(); ++i) loads[i] = parts[i].to(loads[i].scalar_type());
-              };
-            }
-          }
-          TrainStepOutcome outcome{train::runTrainStep(*model, microBatches, options), std::move(report), std::nullopt};
-          if (options.diagnostics) outcome.diagnostics = train::collectDiagnostics(*model, optimizer.get(), outcome.metrics);
-          return outcome;
+          return train::runTrainStep(*model, microBatches, options, optimizer.get());
         },
         trainStepToJs);
   });
