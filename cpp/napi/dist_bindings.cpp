@@ -6,9 +6,8 @@
 #include <string>
 
 #include "core/errors.h"
+#include "dist/distributed_strategy.h"
 #include "dist/process_group.h"
-#include "dist/whole_matrix_muon.h"
-#include "dist/zero1_muon.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
@@ -145,21 +144,11 @@ optim::DistributedStepFactory distributedStepFactory(const Napi::Value& value) {
   if (value.IsUndefined() || value.IsNull()) return nullptr;
   if (!value.IsObject()) fail(ErrorKind::Config, "options.distributed must be an object {mode, bucketBytes?}");
   Napi::Object object = value.As<Napi::Object>();
-  const std::string mode = toString(object.Get("mode"), "options.distributed.mode");
-  if (mode != "zero1" && mode != "whole-matrix") {
-    fail(ErrorKind::Config, "options.distributed.mode is '" + mode + "'; expected 'zero1' or 'whole-matrix'");
-  }
-  int64_t bucketBytes = dist::kDefaultBucketBytes;
+  dist::DistributedStrategyOptions options;
+  options.mode = toString(object.Get("mode"), "options.distributed.mode");
   Napi::Value bucket = object.Get("bucketBytes");
-  if (!bucket.IsUndefined()) bucketBytes = toInt64(bucket, "options.distributed.bucketBytes");
-  if (bucketBytes <= 0) fail(ErrorKind::Config, "options.distributed.bucketBytes must be positive");
-  auto group = dist::currentProcessGroup();
-  return [group, mode, bucketBytes](const std::vector<optim::ParameterState>& params,
-                                    const std::vector<optim::ParamGroupConfig>& groups)
-             -> std::shared_ptr<optim::DistributedStep> {
-    if (mode == "zero1") return std::make_shared<dist::Zero1Step>(group, params, groups, bucketBytes);
-    return std::make_shared<dist::WholeMatrixStep>(group, params, groups, bucketBytes);
-  };
+  if (!bucket.IsUndefined()) options.bucketBytes = toInt64(bucket, "options.distributed.bucketBytes");
+  return dist::distributedStepFactory(options);
 }
 
 void registerDist(Napi::Env env, Napi::Object exports) {

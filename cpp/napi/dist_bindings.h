@@ -8,8 +8,8 @@
 
 namespace moonlight::napi {
 
-// options.distributed = {mode: 'zero1' | 'whole-matrix', bucketBytes?}; nullptr when absent. Needs an
-// initialized process group (DistributedError otherwise).
+// options.distributed = {mode: 'zero1' | 'whole-matrix', bucketBytes?} read into
+// dist::distributedStepFactory (dist/distributed_strategy.h); nullptr when absent.
 optim::DistributedStepFactory distributedStepFactory(const Napi::Value& options);
 
 }  // namespace moonlight::napi
