@@ -76,6 +76,9 @@ export interface NativeTensorAddon {
   full(shape: number[], value: number, options: NativeTensorOptions): H;
   arange(start: number, end: number, step: number, options: NativeTensorOptions): H;
   manualSeed(seed: number | bigint): void;
+  /** uint8 copy of the default generator's state of `device` ('cpu' when absent), as torch.get_rng_state. */
+  rngState(device?: string): H;
+  setRngState(state: H, device?: string): void;
 
   add(a: H, b: H | number): H;
   sub(a: H, b: H | number): H;

@@ -1,9 +1,12 @@
-// Tensor creation bindings: from host data, constant fills, ranges and seeded random tensors.
+// Tensor creation bindings: from host data, constant fills, ranges and seeded random tensors (and the
+// default generators' state).
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
+#include "core/device.h"
 #include "core/dtype.h"
 #include "core/errors.h"
+#include "core/rng_state.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
@@ -76,6 +79,28 @@ Napi::Value manualSeed(const Napi::CallbackInfo& info) {
   });
 }
 
+// The device argument of rngState/setRngState: 'cpu' when absent.
+c10::Device generatorDevice(const Napi::Value& value) {
+  if (value.IsUndefined() || value.IsNull()) return c10::Device(c10::kCPU);
+  return parseDevice(toString(value, "device"));
+}
+
+// rngState(device?) → uint8 TensorHandle
+Napi::Value rngState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    return TensorHandle::wrap(info.Env(), defaultGeneratorState(generatorDevice(argumentAt(info, 0))));
+  });
+}
+
+// setRngState(state, device?)
+Napi::Value setRngState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    at::Tensor state = TensorHandle::unwrap(argumentAt(info, 0), "state");
+    setDefaultGeneratorState(generatorDevice(argumentAt(info, 1)), state);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void registerTensorFactories(Napi::Env env, Napi::Object exports) {
@@ -87,6 +112,8 @@ void registerTensorFactories(Napi::Env env, Napi::Object exports) {
   exports.Set("full", Napi::Function::New<full>(env, "full"));
   exports.Set("arange", Napi::Function::New<arange>(env, "arange"));
   exports.Set("manualSeed", Napi::Function::New<manualSeed>(env, "manualSeed"));
+  exports.Set("rngState", Napi::Function::New<rngState>(env, "rngState"));
+  exports.Set("setRngState", Napi::Function::New<setRngState>(env, "setRngState"));
 }
 
 }  // namespace moonlight::napi
