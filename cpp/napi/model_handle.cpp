@@ -12,6 +12,7 @@
 #include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
+#include "train/model_size.h"
 #include "train/step_runner.h"
 #include "napi/step_diagnostics_convert.h"
 
@@ -119,6 +120,7 @@ Napi::Function ModelHandle::defineClass(Napi::Env env) {
                          InstanceMethod<&ModelHandle::removeLora>("removeLora"),
                          InstanceMethod<&ModelHandle::loadLora>("loadLora"),
                          InstanceMethod<&ModelHandle::freeze>("freeze"),
+                         StaticMethod<&ModelHandle::parameterCounts>("parameterCounts"),
                      });
 }
 
@@ -299,6 +301,24 @@ Napi::Value ModelHandle::routerBiases(const Napi::CallbackInfo& info) {
       pair.Set(0u, static_cast<double>(layer));
       pair.Set(1u, TensorHandle::wrap(env, moe->router().correctionBias().clone()));
       result.Set(next++, pair);
+    }
+    return result;
+  });
+}
+
+// ModelHandle.parameterCounts(config, seqLen?) → {total, totalExcludingEmbeddings, activated,
+// activatedExcludingEmbeddings, trainingFlopsPerToken (with seqLen)}: from the model built on the meta device.
+Napi::Value ModelHandle::parameterCounts(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    const models::ModelConfig config = toModelConfig(argumentAt(info, 0));
+    const train::ParameterCounts counts = train::countParameters(config);
+    Napi::Object result = Napi::Object::New(info.Env());
+    result.Set("total", static_cast<double>(counts.total));
+    result.Set("totalExcludingEmbeddings", static_cast<double>(counts.totalExcludingEmbeddings));
+    result.Set("activated", static_cast<double>(counts.activated));
+    result.Set("activatedExcludingEmbeddings", static_cast<double>(counts.activatedExcludingEmbeddings));
+    if (!argumentAt(info, 1).IsUndefined()) {
+      result.Set("trainingFlopsPerToken", train::trainingFlopsPerToken(config, toInt64(argumentAt(info, 1), "seqLen")));
     }
     return result;
   });

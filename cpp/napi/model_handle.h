@@ -41,6 +41,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   Napi::Value loadLora(const Napi::CallbackInfo& info);
   Napi::Value freeze(const Napi::CallbackInfo& info);
 
+  // Static: counts from a config alone (train/model_size.h).
+  static Napi::Value parameterCounts(const Napi::CallbackInfo& info);
+
   const std::shared_ptr<models::CausalLM>& live() const;
 
   std::shared_ptr<models::CausalLM> model_;

@@ -64,7 +64,20 @@ export interface NativeLoraConfig {
   seed: number;
 }
 
+/** Counts read off the model built on the meta device (cpp/train/model_size.h). */
+export interface NativeParameterCounts {
+  total: number;
+  totalExcludingEmbeddings: number;
+  activated: number;
+  activatedExcludingEmbeddings: number;
+  /** Set when a seqLen was given. */
+  trainingFlopsPerToken?: number;
+}
+
 export interface NativeModelsAddon {
-  ModelHandle: new (config: NativeModelConfig, options: NativeModelOptions) => NativeModelHandle;
+  ModelHandle: {
+    new (config: NativeModelConfig, options: NativeModelOptions): NativeModelHandle;
+    parameterCounts(config: NativeModelConfig, seqLen?: number): NativeParameterCounts;
+  };
   balanceLoss(scores: H, indices: H, alpha: number, perSequence: boolean): H;
 }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { inspectCheckpoint } from '../../io/safetensors';
 import { parseModelConfig } from '../../models/config';
-import { countParameters } from '../../models/parameter_count';
+import { nativeParameterCounts } from '../../models/parameter_count';
 
 interface InspectArgs {
   path: string;
@@ -62,11 +62,11 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const configSummary = config === null ? null : Object.fromEntries(configSummaryKeys.filter((k) => k in config).map((k) => [k, config[k]]));
     let parameters: Record<string, number> | null = null;
     if (config !== null) {
-      const parsed = parseModelConfig(config);
+      const counts = nativeParameterCounts(parseModelConfig(config));
       parameters = {
-        total: countParameters(parsed),
-        totalExcludingEmbeddings: countParameters(parsed, { excludeEmbeddings: true }),
-        activatedExcludingEmbeddings: countParameters(parsed, { excludeEmbeddings: true, activatedOnly: true }),
+        total: counts.total,
+        totalExcludingEmbeddings: counts.totalExcludingEmbeddings,
+        activatedExcludingEmbeddings: counts.activatedExcludingEmbeddings,
       };
     }
 
