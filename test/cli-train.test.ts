@@ -105,7 +105,7 @@ print("{}")`, { file });
     expectOneLineError(['--eval_every', '10', '--val_fraction', '0'], /--eval_every needs a validation split/);
     // A flag that does not apply to the mode is an error naming it, never silently ignored.
     expectOneLineError(['--from', scratch, '--sample_tokens', '5'], /--sample_tokens applies to pre-training only/);
-    expectOneLineError(['--from', scratch, '--save_every', '5', '--tokenizer', 'byte'], /--tokenizer, --save_every apply to pre-training only/);
+    expectOneLineError(['--from', scratch, '--seq_len', '64', '--cache_dir', scratch], /--seq_len, --cache_dir apply to pre-training only/);
     expectOneLineError(['--lora_rank', '8'], /--lora_rank applies to fine-tuning only: add --from/);
   });
   test('resuming from an incompatible checkpoint', () => {

@@ -11,6 +11,7 @@
  */
 import { ArgumentError } from '../errors';
 import type { CausalLM } from '../models/causal_lm';
+import type { Tensor } from '../tensor/tensor';
 import { TokenDataset, type Split } from '../data/token_dataset';
 import type { DocumentSource } from '../data/text_sources';
 import type { TokenEncoder } from '../data/tokenizer_types';
@@ -30,6 +31,49 @@ export interface PerplexityOptions {
   cacheDir?: string;
   /** Progress: batches done of the batches to score. */
   onProgress?: (done: number, total: number) => void;
+  /** Score only batch b with b % worldSize === rank (each data-parallel rank its share; sum the results). */
+  shard?: { rank: number; worldSize: number };
+}
+
+/** A batch to score: the loss averages over `scoredTokens` positions (labels other than −100 past the first column). */
+export interface ScoredBatch {
+  inputIds: Tensor;
+  labels: Tensor;
+  attentionMask?: Tensor;
+  scoredTokens: number;
+}
+
+export interface TokenLoss {
+  /** Summed next-token cross entropy. */
+  nats: number;
+  tokens: number;
+}
+
+/**
+ * Summed loss and scored tokens over `batches`, with the model in eval mode; every batch is disposed after its
+ * forward pass (`onScored` sees it first).
+ */
+export async function scoreBatches(model: CausalLM, batches: AsyncIterable<ScoredBatch>, onScored?: (batch: ScoredBatch) => void): Promise<TokenLoss> {
+  let nats = 0;
+  let tokens = 0;
+  await withEvalMode(model, async () => {
+    for await (const batch of batches) {
+      try {
+        const { logits, loss } = await model.forward(batch.inputIds, { labels: batch.labels, attentionMask: batch.attentionMask });
+        // The loss is the mean over the scored positions; a batch without any adds nothing.
+        if (batch.scoredTokens > 0) nats += loss!.item() * batch.scoredTokens;
+        tokens += batch.scoredTokens;
+        logits.dispose();
+        loss!.dispose();
+        onScored?.(batch);
+      } finally {
+        batch.inputIds.dispose();
+        if (batch.labels !== batch.inputIds) batch.labels.dispose();
+        batch.attentionMask?.dispose();
+      }
+    }
+  });
+  return { nats, tokens };
 }
 
 export interface PerplexityResult {
@@ -37,6 +81,8 @@ export interface PerplexityResult {
   loss: number;
   perplexity: number;
   bitsPerByte: number;
+  /** Summed cross entropy, nats (loss × tokens: what data-parallel ranks add up). */
+  nats: number;
   /** Tokens scored (predicted). */
   tokens: number;
   /** UTF-8 bytes of the scored text (see the file comment). */
@@ -56,30 +102,24 @@ export async function evaluatePerplexity(model: CausalLM, data: TokenDataset | D
     const sequences = dataset.numSequences(split);
     if (sequences === 0) throw new ArgumentError(`the ${split} split has no sequence of ${seqLen} tokens: the text is shorter than one window`);
     const batches = Math.min(Math.ceil(sequences / batchSize), options.maxBatches ?? Infinity);
-    let nats = 0;
-    let tokens = 0;
-    let bytes = 0;
-    await withEvalMode(model, async () => {
+    const { rank, worldSize } = options.shard ?? { rank: 0, worldSize: 1 };
+    async function* windows(): AsyncGenerator<ScoredBatch> {
       for (let batch = 0; batch < batches; batch++) {
+        if (batch % worldSize !== rank) continue;
         const start = batch * batchSize;
         const indices = Uint32Array.from({ length: Math.min(batchSize, sequences - start) }, (_, i) => start + i);
         const ids = await dataset.batch(split, indices);
-        try {
-          const { logits, loss } = await model.forward(ids, { labels: ids });
-          const scored = indices.length * (seqLen - 1);
-          nats += loss!.item() * scored; // the loss is the mean over every scored position (no ignored labels)
-          tokens += scored;
-          logits.dispose();
-          loss!.dispose();
-          bytes += scoredBytes(ids.toNumbers(), seqLen, tokenizer);
-        } finally {
-          ids.dispose();
-        }
+        // Every position but a window's first is scored: no ignored labels.
+        yield { inputIds: ids, labels: ids, scoredTokens: indices.length * (seqLen - 1) };
         options.onProgress?.(batch + 1, batches);
       }
+    }
+    let bytes = 0;
+    const { nats, tokens } = await scoreBatches(model, windows(), (batch) => {
+      bytes += scoredBytes(batch.inputIds.toNumbers(), seqLen, tokenizer);
     });
     const loss = nats / tokens;
-    return { loss, perplexity: Math.exp(loss), bitsPerByte: nats / Math.LN2 / bytes, tokens, bytes };
+    return { loss, perplexity: Math.exp(loss), bitsPerByte: nats / Math.LN2 / bytes, nats, tokens, bytes };
   } finally {
     if (owned) dataset.dispose();
   }

@@ -1,11 +1,13 @@
 export { Trainer } from './trainer';
-export type { EvaluationResult, FitResult, PrepareEvent, StepEvent } from './trainer';
+export type { FitResult, PrepareEvent } from './trainer';
+export type { EvaluationResult, StepEvent } from './loop';
 export type { ModelSizeOptions, ScheduleName, TrainerOptions } from './trainer_options';
 export { MODEL_PRESETS, presetConfig } from './model_presets';
 export type { ModelPreset, ModelPresetOptions } from './model_presets';
 export type { EvalMetricRecord, MetricRecord, TrainMetricRecord } from './run_folder';
 export { trainingFlopsPerToken } from './flops';
-export { copyTokenizerFiles, fineTune } from './fine_tune';
+export { fineTune, FineTuner } from './fine_tune';
+export { copyTokenizerFiles } from './tokenizer_files';
 export type { FineTuneOptions, FineTuneResult, FineTuneStartInfo, FineTuneStepRecord } from './fine_tune';
 export {
   assistantSpans, conversationOf, IGNORE_INDEX, packSamples, padSamples, readConversations, SftDataset, tokenizeConversation,

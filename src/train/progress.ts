@@ -1,10 +1,12 @@
 /**
- * Progress of a Trainer for people: on a TTY a live bar (cli-progress) with loss, lr, tokens/s and ETA;
+ * Progress of a training run for people: on a TTY a live bar (cli-progress) with loss, lr, tokens/s and ETA;
  * elsewhere (CI, a log file) plain periodic lines, so logs stay readable and small.
  */
 import { SingleBar } from 'cli-progress';
 import type { EvalMetricRecord } from './run_folder';
-import type { PrepareEvent, StepEvent, Trainer } from './trainer';
+import type { EventEmitter } from 'events';
+import type { StepEvent } from './loop';
+import type { PrepareEvent } from './trainer';
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
@@ -26,8 +28,8 @@ function formatRate(tokensPerSecond: number): string {
   return Math.round(tokensPerSecond).toLocaleString('en-US');
 }
 
-/** Subscribes to the trainer's events; returns a function that detaches (and stops the bar). */
-export function attachProgress(trainer: Trainer, options: ProgressOptions = {}): () => void {
+/** Subscribes to a run's events (a Trainer's or a FineTuner's); returns a function that detaches (and stops the bar). */
+export function attachProgress(trainer: Pick<EventEmitter, 'on' | 'off'>, options: ProgressOptions = {}): () => void {
   const stream = options.stream ?? process.stderr;
   const tty = options.tty ?? stream.isTTY === true;
   let bar: SingleBar | null = null;

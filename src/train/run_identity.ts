@@ -35,24 +35,31 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
-/** Human-readable differences ("seq_len 256 in the checkpoint, 128 now"); empty when compatible. */
-export function compatibilityProblems(saved: RunIdentity, current: RunIdentity): string[] {
+/** How a difference is named: the flag's name where there is one. */
+const keyNames: Record<string, string> = { seqLen: 'seq_len', datasetTokens: 'dataset tokens', maxLength: 'max_length' };
+
+/**
+ * Human-readable differences ("seq_len 256 in the checkpoint, 128 now"); empty when compatible. Works for any
+ * identity with a modelConfig and a tokenizer: every other key is compared as JSON.
+ */
+export function compatibilityProblems(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const keys = new Set([...Object.keys(saved.modelConfig), ...Object.keys(current.modelConfig)]);
-  const modelDifferences = [...keys].filter((key) => show(saved.modelConfig[key]) !== show(current.modelConfig[key]));
+  const savedModel = (saved.modelConfig ?? {}) as Record<string, unknown>;
+  const currentModel = (current.modelConfig ?? {}) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(savedModel), ...Object.keys(currentModel)]);
+  const modelDifferences = [...keys].filter((key) => show(savedModel[key]) !== show(currentModel[key]));
   if (modelDifferences.length > 0) {
-    const shown = modelDifferences.slice(0, 4).map((key) => `${key} ${show(saved.modelConfig[key])} vs ${show(current.modelConfig[key])}`);
+    const shown = modelDifferences.slice(0, 4).map((key) => `${key} ${show(savedModel[key])} vs ${show(currentModel[key])}`);
     problems.push(`the model differs (${shown.join(', ')}${modelDifferences.length > 4 ? ', …' : ''})`);
   }
-  if (saved.tokenizer.fingerprint !== current.tokenizer.fingerprint) {
-    problems.push(`the tokenizer differs ('${saved.tokenizer.name}' in the checkpoint, '${current.tokenizer.name}' now)`);
+  const savedTokenizer = saved.tokenizer as RunIdentity['tokenizer'] | undefined;
+  const currentTokenizer = current.tokenizer as RunIdentity['tokenizer'] | undefined;
+  if (savedTokenizer?.fingerprint !== currentTokenizer?.fingerprint) {
+    problems.push(`the tokenizer differs ('${savedTokenizer?.name}' in the checkpoint, '${currentTokenizer?.name}' now)`);
   }
-  const scalars: Array<[keyof RunIdentity, string]> = [
-    ['seqLen', 'seq_len'], ['optimizer', 'optimizer'], ['seed', 'seed'],
-    ['datasetTokens', 'dataset tokens'],
-  ];
-  for (const [key, flag] of scalars) {
-    if (saved[key] !== current[key]) problems.push(`${flag} ${show(saved[key])} in the checkpoint, ${show(current[key])} now`);
+  const others = new Set([...Object.keys(saved), ...Object.keys(current)].filter((key) => key !== 'modelConfig' && key !== 'tokenizer'));
+  for (const key of others) {
+    if (show(saved[key]) !== show(current[key])) problems.push(`${keyNames[key] ?? key} ${show(saved[key])} in the checkpoint, ${show(current[key])} now`);
   }
   return problems;
 }

@@ -178,6 +178,15 @@ function resolveOptimizer(value: TrainerOptions['optimizer']): ResolvedTrainerOp
   throw new ConfigError(`options.optimizer is ${JSON.stringify(value)}; expected 'muon', 'adamw' or { type: 'muon' | 'adamw', ... }`);
 }
 
+/** The mode asked for; by default 'zero1' under a launcher ($WORLD_SIZE > 1), else 'off'. */
+export function resolveDistributedMode(value: DistributedMode | undefined): DistributedMode {
+  const mode = value ?? (Number(process.env.WORLD_SIZE ?? '1') > 1 ? 'zero1' : 'off');
+  if (!['zero1', 'whole-matrix', 'off'].includes(mode)) {
+    throw new ConfigError(`options.distributed is '${String(mode)}'; expected 'zero1', 'whole-matrix' or 'off'`);
+  }
+  return mode;
+}
+
 export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
   if (options === null || typeof options !== 'object') throw new ArgumentError('Trainer options must be an object');
   for (const key of Object.keys(options)) {
@@ -205,10 +214,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new ArgumentError('options.signal must be an AbortSignal');
   }
-  const distributedMode = options.distributed ?? (Number(process.env.WORLD_SIZE ?? '1') > 1 ? 'zero1' : 'off');
-  if (!['zero1', 'whole-matrix', 'off'].includes(distributedMode)) {
-    throw new ConfigError(`options.distributed is '${String(distributedMode)}'; expected 'zero1', 'whole-matrix' or 'off'`);
-  }
+  const distributedMode = resolveDistributedMode(options.distributed);
   const resume = options.resume ?? false;
   if (typeof resume !== 'boolean' && typeof resume !== 'string') throw new ArgumentError('options.resume must be a boolean or a path');
   return {

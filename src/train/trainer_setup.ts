@@ -12,23 +12,19 @@ import { Muon } from '../optim/muon';
 import type { Optimizer } from '../optim/optimizer';
 import { ConstantLR, CosineWithWarmup, LrSchedule, WarmupStableDecay } from '../optim/schedule';
 import { loadTokenizer, Tokenizer } from '../data/tokenizer';
+import { folderHasTokenizer } from './tokenizer_files';
 import { isModelPreset, MODEL_PRESETS, presetConfig } from './model_presets';
 import type { ResolvedTrainerOptions } from './trainer_options';
 
 /** Embedding rows are padded to a multiple of this (as Qwen's 151,936 rows for 151,665 tokens). */
 const vocabPaddingMultiple = 64;
 
-const tokenizerFiles = ['tokenizer.json', 'tiktoken.model'];
-
 /** The tokenizer asked for; without one, a Hugging Face model folder's own (else the byte tokenizer). */
 export async function resolveTokenizer(options: ResolvedTrainerOptions): Promise<Tokenizer> {
   const spec = options.tokenizer;
   if (spec !== undefined) return typeof spec === 'string' ? loadTokenizer(spec) : spec;
   const model = options.model;
-  if (typeof model === 'string' && fs.existsSync(model) && fs.statSync(model).isDirectory() &&
-      tokenizerFiles.some((file) => fs.existsSync(path.join(model, file)))) {
-    return loadTokenizer(model);
-  }
+  if (typeof model === 'string' && folderHasTokenizer(model)) return loadTokenizer(model);
   return loadTokenizer('byte');
 }
 
@@ -83,9 +79,18 @@ function checkVocabulary(model: CausalLM, tokenizer: Tokenizer): void {
   }
 }
 
-export function buildOptimizer(options: ResolvedTrainerOptions, model: CausalLM, worldSize: number): Optimizer {
+export interface OptimizerChoice {
+  optimizer: ResolvedTrainerOptions['optimizer'];
+  lr: number;
+  weightDecay: number;
+  distributed: ResolvedTrainerOptions['distributed'];
+}
+
+/** Muon or AdamW over the model's trainable tensors; ZeRO-1 / whole-matrix across ranks when distributed. */
+export function buildOptimizer(options: OptimizerChoice, model: CausalLM, worldSize: number): Optimizer {
   // Expert stacks [E, out, in] go to the optimizer whole: Muon orthogonalises them per expert, batched.
   const params = model.namedParameters({ expertStacks: true });
+  if (params.size === 0) throw new ConfigError('nothing to train: every parameter is frozen');
   const common = {
     lr: options.lr, weightDecay: options.weightDecay,
     ...(worldSize > 1 && options.distributed !== 'off' ? { distributed: { mode: options.distributed } } : {}),
@@ -95,7 +100,9 @@ export function buildOptimizer(options: ResolvedTrainerOptions, model: CausalLM,
     : new AdamW(params, { ...options.optimizer.options, ...common });
 }
 
-export function buildSchedule(options: ResolvedTrainerOptions, totalSteps: number): LrSchedule {
+export type ScheduleChoice = Pick<ResolvedTrainerOptions, 'schedule' | 'warmupSteps' | 'lr' | 'minLr' | 'decayFraction'>;
+
+export function buildSchedule(options: ScheduleChoice, totalSteps: number): LrSchedule {
   if (typeof options.schedule === 'object') return options.schedule;
   // toy_train warms up for 100 steps; a shorter run warms up for its first tenth instead of never peaking.
   const warmupSteps = options.warmupSteps ?? Math.min(100, Math.floor(totalSteps / 10));

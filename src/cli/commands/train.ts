@@ -61,12 +61,12 @@ const sizeFlags = ['hidden_size', 'num_layers', 'intermediate_size', 'num_heads'
 export const PRETRAINING_DEFAULT_LR = { muon: 2e-2, adamw: 5e-3 } as const;
 /**
  * Flags of `train` that fine-tuning (`--from`) does not take: given with --from they are errors, never
- * silently ignored. (Fine-tuning has its own tokenizer — the folder's — and its own length, --max_length.)
+ * silently ignored. (The model is the folder; fine-tuning's length is --max_length; chat data has no text field
+ * or token cache.)
  */
 const PRE_TRAINING_ONLY_FLAGS = [
-  'model', 'tokenizer', 'text_field', 'hidden_size', 'num_layers', 'intermediate_size', 'num_heads', 'min_lr',
-  'max_tokens', 'seq_len', 'eval_every', 'val_fraction', 'eval_batches', 'save_every', 'keep_last', 'resume',
-  'cache_dir', 'plot', 'log_every', 'diagnostics_every', 'qk_clip', 'qk_clip_alpha', 'qk_clip_remeasure',
+  'model', 'text_field', 'hidden_size', 'num_layers', 'intermediate_size', 'num_heads',
+  'max_tokens', 'seq_len', 'cache_dir', 'qk_clip', 'qk_clip_alpha', 'qk_clip_remeasure',
   'sample_prompt', 'sample_tokens',
 ] as const;
 /** Flags that only fine-tuning takes: without --from they are errors. */
@@ -224,11 +224,11 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
       if (misplaced.length > 0) {
         throw new ArgumentError(`--${misplaced.join(', --')} ${misplaced.length === 1 ? 'applies' : 'apply'} to pre-training only, not to fine-tuning with --from`);
       }
-      return runFineTuneCommand(args as TrainArgs & TrainFromArgs, given);
-    }
-    const fineTuningOnly = FINE_TUNING_ONLY_FLAGS.filter((flag) => given.has(flag));
-    if (fineTuningOnly.length > 0) {
-      throw new ArgumentError(`--${fineTuningOnly.join(', --')} ${fineTuningOnly.length === 1 ? 'applies' : 'apply'} to fine-tuning only: add --from MODEL_FOLDER`);
+    } else {
+      const fineTuningOnly = FINE_TUNING_ONLY_FLAGS.filter((flag) => given.has(flag));
+      if (fineTuningOnly.length > 0) {
+        throw new ArgumentError(`--${fineTuningOnly.join(', --')} ${fineTuningOnly.length === 1 ? 'applies' : 'apply'} to fine-tuning only: add --from MODEL_FOLDER`);
+      }
     }
     checkFlags(args);
     const abort = new AbortController();
@@ -244,38 +244,47 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const trainer = new Trainer(trainerOptions(args, abort.signal));
-    // Under `moonlight launch` every rank runs this command; one progress display (rank 0's) is enough.
-    const leader = (process.env.RANK ?? '0') === '0';
-    const detach = leader ? attachProgress(trainer, { logEvery: args.log_every }) : () => undefined;
     try {
-      await trainer.setup();
-      const model = trainer.model;
-      process.stdout.write(
-        `model ${model.config.modelType} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
-          `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated), optimizer ${args.optimizer}, ` +
-          `tokenizer ${trainer.tokenizer.name}, ${trainer.dataset.numTokens.toLocaleString('en-US')} tokens, ${trainer.totalSteps} steps\n` +
-          `run folder: ${trainer.runDir}\n`,
-      );
-      const result = await trainer.fit();
-      detach();
-      const lines = [
-        `${result.status === 'completed' ? 'finished' : 'stopped'} at step ${result.steps}/${result.totalSteps} in ${formatDuration(result.elapsedSeconds)}: ` +
-          `loss ${result.finalLoss?.toFixed(4) ?? '-'}${result.valLoss === null ? '' : `, val loss ${result.valLoss.toFixed(4)}`}`,
-        `checkpoint: ${result.checkpoint ?? '(none)'}`,
-        `metrics: ${path.join(result.runDir, 'metrics.jsonl')}`,
-      ];
-      if (args.plot) {
-        const written = await writeRunPlots(result.runDir);
-        for (const file of written) lines.push(`${file.endsWith('.html') ? 'report' : 'plot'}: ${file}`);
-      }
-      if (leader && args.sample_tokens > 0 && result.steps > 0) lines.push(`sample: ${JSON.stringify(await sampleText(trainer, args))}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      if (args.from !== undefined) await runFineTuneCommand(args as TrainArgs & TrainFromArgs, given, abort.signal);
+      else await pretrain(args, abort.signal);
     } finally {
-      detach();
-      trainer.dispose();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
   },
 };
+
+/** `moonlight train` without --from. */
+async function pretrain(args: TrainArgs, signal: AbortSignal): Promise<void> {
+  const trainer = new Trainer(trainerOptions(args, signal));
+  // Under `moonlight launch` every rank runs this command; one progress display (rank 0's) is enough.
+  const leader = (process.env.RANK ?? '0') === '0';
+  const detach = leader ? attachProgress(trainer, { logEvery: args.log_every }) : () => undefined;
+  try {
+    await trainer.setup();
+    const model = trainer.model;
+    process.stdout.write(
+      `model ${model.config.modelType} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
+        `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated), optimizer ${args.optimizer}, ` +
+        `tokenizer ${trainer.tokenizer.name}, ${trainer.dataset.numTokens.toLocaleString('en-US')} tokens, ${trainer.totalSteps} steps\n` +
+        `run folder: ${trainer.runDir}\n`,
+    );
+    const result = await trainer.fit();
+    detach();
+    const lines = [
+      `${result.status === 'completed' ? 'finished' : 'stopped'} at step ${result.steps}/${result.totalSteps} in ${formatDuration(result.elapsedSeconds)}: ` +
+        `loss ${result.finalLoss?.toFixed(4) ?? '-'}${result.valLoss === null ? '' : `, val loss ${result.valLoss.toFixed(4)}`}`,
+      `checkpoint: ${result.checkpoint ?? '(none)'}`,
+      `metrics: ${path.join(result.runDir, 'metrics.jsonl')}`,
+    ];
+    if (args.plot) {
+      const written = await writeRunPlots(result.runDir);
+      for (const file of written) lines.push(`${file.endsWith('.html') ? 'report' : 'plot'}: ${file}`);
+    }
+    if (leader && args.sample_tokens > 0 && result.steps > 0) lines.push(`sample: ${JSON.stringify(await sampleText(trainer, args))}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    detach();
+    trainer.dispose();
+  }
+}

@@ -1,12 +1,16 @@
 /**
  * `moonlight train --from DIR`: fine-tuning a Hugging Face folder on chat data (src/train/fine_tune.ts), with the
  * flags of ms-swift's `swift sft` where they make sense (--train_type, --lora_rank, --lora_alpha, --lora_dropout,
- * --target_modules, --freeze_parameters, --max_length, --packing), the rest shared with `moonlight train`.
+ * --target_modules, --freeze_parameters, --max_length, --packing), the rest shared with `moonlight train`: the run
+ * is pre-training's loop (checkpoints, --resume, validation, diagnostics, Ctrl-C saving, `moonlight launch`).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
 import { ArgumentError } from '../../errors';
-import { fineTune } from '../../train/fine_tune';
+import { FineTuner } from '../../train/fine_tune';
+import { attachProgress } from '../../train/progress';
+import { writeRunPlots } from '../../plot/run_plots';
 
 export interface TrainFromArgs {
   from?: string;
@@ -38,11 +42,13 @@ export const FINE_TUNING_DEFAULT_LR = 1e-3;
 
 interface SharedArgs {
   dataset: string[];
+  tokenizer?: string;
   optimizer: 'muon' | 'adamw';
   lr?: number;
   wd: number;
-  schedule: string;
+  schedule: 'cosine' | 'wsd' | 'constant';
   warmup?: number;
+  min_lr?: number;
   steps?: number;
   epochs?: number;
   batch_size: number;
@@ -50,7 +56,16 @@ interface SharedArgs {
   clip?: number;
   precision: 'fp32' | 'bf16-mixed';
   seed: number;
+  eval_every: number;
+  val_fraction?: number;
+  eval_batches: number;
+  save_every: number;
+  keep_last: number;
   out?: string;
+  resume?: string;
+  plot: boolean;
+  log_every?: number;
+  diagnostics_every: number;
 }
 
 /** The flags the user wrote (`--name`, `--name=value`, `--no-name`), which yargs does not tell from defaults. */
@@ -58,41 +73,66 @@ export function givenFlags(argv: readonly string[]): Set<string> {
   return new Set(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0].replace(/^no-/, '')));
 }
 
-export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given: Set<string> = givenFlags(process.argv)): Promise<void> {
+/** The run folder: --out, else the --resume folder when it is a run folder, else runs/<model>_sft_<type>_<optimizer>. */
+function runFolder(args: TrainFromArgs & SharedArgs, trainType: string): string {
+  if (args.out !== undefined) return args.out;
+  if (args.resume !== undefined && fs.existsSync(path.join(args.resume, 'run.json'))) return args.resume;
+  return path.resolve('runs', `${path.basename(path.resolve(args.from!))}_sft_${trainType}_${args.optimizer}`);
+}
+
+export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given: Set<string>, signal: AbortSignal): Promise<void> {
   const from = args.from!;
   if (args.dataset.length !== 1 || !args.dataset[0].endsWith('.jsonl')) {
     throw new ArgumentError('--from fine-tunes on one chat dataset: pass --dataset FILE.jsonl (messages or instruction/output records)');
   }
-  if (args.schedule !== 'cosine' && args.schedule !== 'constant') throw new ArgumentError(`--schedule ${args.schedule} is not available with --from: use cosine or constant`);
   const trainType = args.train_type ?? (given.has('lora_rank') ? 'lora' : 'full');
   const targets = args.target_modules.length === 1 && args.target_modules[0] === 'all-linear' ? 'all-linear' as const : args.target_modules;
-  const outDir = args.out ?? path.resolve('runs', `${path.basename(path.resolve(from))}_sft_${trainType}_${args.optimizer}`);
-  const result = await fineTune({
-    from, dataset: args.dataset[0], outDir, maxLength: args.max_length, packing: args.packing,
+  const outDir = runFolder(args, trainType);
+  // Evaluation and diagnostics cost time a fine-tuning did not ask for: on when their flags are given.
+  const evalEvery = given.has('eval_every') ? args.eval_every : 0;
+  const tuner = new FineTuner({
+    from, dataset: args.dataset[0], outDir, tokenizer: args.tokenizer, maxLength: args.max_length, packing: args.packing,
     lora: trainType === 'lora' ? { rank: args.lora_rank, alpha: args.lora_alpha, dropout: args.lora_dropout, targetModules: targets, seed: args.seed } : null,
     freeze: args.freeze_parameters, optimizer: args.optimizer, lr: args.lr ?? FINE_TUNING_DEFAULT_LR, weightDecay: args.wd,
-    schedule: args.schedule, warmupSteps: args.warmup, batchSize: args.batch_size, gradAccum: args.grad_accum,
+    schedule: args.schedule, warmupSteps: args.warmup, minLr: args.min_lr, batchSize: args.batch_size, gradAccum: args.grad_accum,
     maxSteps: args.steps, epochs: args.epochs, maxGradNorm: args.clip ?? null, precision: args.precision, seed: args.seed,
-    onStart: (info) => {
-      const d = info.data;
-      process.stdout.write(
-        `fine-tuning ${from} (${trainType}${info.loraModules.length > 0 ? `, LoRA on ${info.loraModules.length} modules` : ''}), ${info.totalSteps} steps\n` +
-          `data: ${d.conversations} conversations, ${d.tokens} tokens (${d.assistantTokens} learned), ${d.truncated} truncated to ${args.max_length}` +
-          `${d.droppedNoAssistant > 0 ? `, ${d.droppedNoAssistant} dropped (no assistant token left)` : ''}\n` +
-          `trainable parameters: ${info.trainableParameters.toLocaleString('en-US')}` +
-          `${info.frozen.length > 0 ? ` (${info.frozen.length} tensors frozen)` : ''}\n` +
-          `optimizer state: ${info.optimizerStateBytes.toLocaleString('en-US')} bytes (${args.optimizer}, trainable parameters only)\n` +
-          `run folder: ${outDir}\n`,
-      );
-    },
-    onStep: (record) => {
-      if (record.step === 1 || record.step === record.totalSteps || record.step % 10 === 0) {
-        process.stdout.write(`step ${record.step}/${record.totalSteps} loss ${record.lmLoss.toFixed(4)} lr ${record.lr.toExponential(2)}\n`);
-      }
-    },
+    evalEvery, validationFraction: args.val_fraction, evalBatches: args.eval_batches, saveEvery: args.save_every, keepLast: args.keep_last,
+    resume: args.resume ?? false, signal, diagnosticsEvery: given.has('diagnostics_every') ? args.diagnostics_every : 0,
   });
-  const lines = [`finished ${result.steps} steps: assistant-token loss ${result.firstLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)}`];
-  if (result.adapterDir) lines.push(`adapter: ${result.adapterDir}`);
-  if (result.modelDir) lines.push(`model: ${result.modelDir}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const leader = (process.env.RANK ?? '0') === '0';
+  const detach = leader ? attachProgress(tuner, { logEvery: args.log_every }) : () => undefined;
+  try {
+    await tuner.setup();
+    const info = tuner.startInfo;
+    const d = info.data;
+    process.stdout.write(
+      `fine-tuning ${from} (${trainType}${info.loraModules.length > 0 ? `, LoRA on ${info.loraModules.length} modules` : ''}), ${info.totalSteps} steps\n` +
+        `data: ${d.conversations} conversations, ${d.tokens} tokens (${d.assistantTokens} learned), ${d.truncated} truncated to ${args.max_length}` +
+        `${d.droppedNoAssistant > 0 ? `, ${d.droppedNoAssistant} dropped (no assistant token left)` : ''}` +
+        `${info.validationSamples > 0 ? `, ${info.validationSamples} held out for validation` : ''}\n` +
+        `tokenizer: ${tuner.tokenizer.name}\n` +
+        `trainable parameters: ${info.trainableParameters.toLocaleString('en-US')}` +
+        `${info.frozen.length > 0 ? ` (${info.frozen.length} tensors frozen)` : ''}\n` +
+        `optimizer state: ${info.optimizerStateBytes.toLocaleString('en-US')} bytes (${args.optimizer}, trainable parameters only)\n` +
+        `run folder: ${tuner.runDir}\n`,
+    );
+    const result = await tuner.fit();
+    detach();
+    const lines = [
+      `${result.status === 'completed' ? 'finished' : 'stopped'} at step ${result.steps}/${result.totalSteps}: ` +
+        `assistant-token loss ${result.firstLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)}` +
+        `${result.valLoss === null ? '' : `, val loss ${result.valLoss.toFixed(4)}`}`,
+      `checkpoint: ${result.checkpoint ?? '(none)'}`,
+    ];
+    if (result.adapterDir) lines.push(`adapter: ${result.adapterDir}`);
+    if (result.modelDir) lines.push(`model: ${result.modelDir}`);
+    if (args.plot && leader) {
+      const written = await writeRunPlots(result.runDir);
+      for (const file of written) lines.push(`${file.endsWith('.html') ? 'report' : 'plot'}: ${file}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    detach();
+    tuner.dispose();
+  }
 }
