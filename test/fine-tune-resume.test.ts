@@ -3,13 +3,14 @@
  * resumed with --resume ends with adapters / weights bit-identical to an uninterrupted run (LoRA + Muon with dropout,
  * whose masks come from libtorch's default generator; full fine-tuning of a MoE), and its losses repeat exactly.
  * `--tokenizer byte` is used (the token count equals the UTF-8 bytes of the chat text rendered by Python's jinja2);
- * flags that do not apply to fine-tuning are errors naming them.
+ * flags that do not apply to fine-tuning are errors naming them; fineTune() stops on an AbortSignal with a checkpoint
+ * and evaluates on the held-out conversations.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSafetensors, tensorBytes } from '../src';
+import { fineTune, loadSafetensors, tensorBytes } from '../src';
 import { runPython } from './helpers/python';
 import { CHATML_TEMPLATE } from './helpers/chat_templates';
 import { chatConversations, SftFixture, writeSftFixture } from './helpers/sft_fixture';
@@ -126,4 +127,29 @@ test('flags that do not apply to fine-tuning are errors naming them', () => {
     expect(result.stderr.trim()).toMatch(new RegExp(`^moonlight: .*${flag} applies to pre-training only, not to fine-tuning with --from$`));
   }
   expect(fs.existsSync(path.join(root, 'never'))).toBe(false);
+});
+
+test('fineTune(): an AbortSignal stops after the current step with a checkpoint; evaluations go to onEval and metrics.jsonl', async () => {
+  const out = path.join(root, 'aborted');
+  const abort = new AbortController();
+  const steps: number[] = [];
+  const evals: number[] = [];
+  const result = await fineTune({
+    from: fixture.qwen2, dataset: fixture.chat, outDir: out, tokenizer: 'byte', lora: { rank: 2, alpha: 4, dropout: 0 }, maxSteps: 10,
+    batchSize: 2, maxLength, evalEvery: 2, validationFraction: 0.25, saveModel: false,
+    onStep: (record) => {
+      steps.push(record.step);
+      if (record.step === 3) abort.abort();
+    },
+    onEval: (record) => evals.push(record.step),
+    signal: abort.signal,
+  });
+  expect(result).toMatchObject({ status: 'aborted', steps: 3, totalSteps: 10, validationSamples: 6 });
+  expect(steps).toEqual([1, 2, 3]);
+  expect(evals).toEqual([2]);
+  expect(result.checkpoint).toBe(path.join(out, 'checkpoints', 'step-00000003'));
+  expect(result.valLoss).toBeGreaterThan(0);
+  const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  expect(lines.map((l) => `${l.type}@${l.step}`)).toEqual(['train@1', 'train@2', 'eval@2', 'train@3']);
+  expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).status).toBe('aborted');
 });

@@ -128,8 +128,8 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('clip', { type: 'number', describe: 'Clip the global gradient norm (raw gradients, before Muon); default none' })
     .option('precision', { choices: ['fp32', 'bf16-mixed'] as const, default: 'fp32' as const, describe: 'fp32, or bf16 autocast over fp32 master weights' })
     .option('seed', { type: 'number', default: 0, describe: 'Seed of the weights and the data order' })
-    .option('eval_every', { type: 'number', default: 50, describe: 'Evaluate on the validation split every N steps and at the end (0: never)' })
-    .option('val_fraction', { type: 'number', describe: 'Fraction of sequences held out for validation (default 0.05 when evaluating)' })
+    .option('eval_every', { type: 'number', default: 50, describe: 'Evaluate on the validation split every N steps and at the end (0: never; with --from: only when given, on held-out conversations)' })
+    .option('val_fraction', { type: 'number', describe: 'Fraction of sequences (with --from: of conversations) held out for validation (default 0.05 when evaluating)' })
     .option('eval_batches', { type: 'number', default: 20, describe: 'At most this many validation batches per evaluation' })
     .option('save_every', { type: 'number', default: 0, describe: 'Checkpoint every N steps (always at the end; 0: only at the end)' })
     .option('keep_last', { type: 'number', default: 3, describe: 'Keep only the newest N checkpoints' })
@@ -140,7 +140,7 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('sample_tokens', { type: 'number', default: 200, describe: 'Tokens of that sample (seeded sampling, temperature 0.8; 0: no sample)' })
     .option('plot', { type: 'boolean', default: true, describe: 'Write loss plots and report.html into the run folder at the end' })
     .option('log_every', { type: 'number', describe: 'Without a TTY: a log line every N steps (default ~20 lines per run)' })
-    .option('diagnostics_every', { type: 'number', default: 10, describe: 'Log update/weight RMS per matrix type, max attention logits and router balance every N steps (0: never)' })
+    .option('diagnostics_every', { type: 'number', default: 10, describe: 'Log update/weight RMS per matrix type, max attention logits and router balance every N steps (0: never; with --from: only when given)' })
     .option('qk_clip', { type: 'number', describe: 'QK-Clip threshold τ (MLA models): rescale q/k of heads whose max logit exceeds it after each step (Kimi K2: 100)' })
     .option('qk_clip_alpha', { type: 'number', default: 0.5, describe: 'QK-Clip α: q_nope ×η^α, k_nope ×η^(1−α), q_pe ×η' })
     .option('qk_clip_remeasure', { type: 'boolean', default: false, describe: "QK-Clip from logits re-measured after the update (≤ τ guaranteed on the step's batch; 1–2 extra forwards)" })
@@ -224,6 +224,9 @@ export const trainCommand: CommandModule<object, TrainArgs & Partial<TrainFromAr
       if (misplaced.length > 0) {
         throw new ArgumentError(`--${misplaced.join(', --')} ${misplaced.length === 1 ? 'applies' : 'apply'} to pre-training only, not to fine-tuning with --from`);
       }
+      // Evaluation and diagnostics cost time a fine-tuning did not ask for: on when their flags are given.
+      if (!given.has('eval_every')) args.eval_every = 0;
+      if (!given.has('diagnostics_every')) args.diagnostics_every = 0;
     } else {
       const fineTuningOnly = FINE_TUNING_ONLY_FLAGS.filter((flag) => given.has(flag));
       if (fineTuningOnly.length > 0) {

@@ -88,16 +88,14 @@ export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given
   const trainType = args.train_type ?? (given.has('lora_rank') ? 'lora' : 'full');
   const targets = args.target_modules.length === 1 && args.target_modules[0] === 'all-linear' ? 'all-linear' as const : args.target_modules;
   const outDir = runFolder(args, trainType);
-  // Evaluation and diagnostics cost time a fine-tuning did not ask for: on when their flags are given.
-  const evalEvery = given.has('eval_every') ? args.eval_every : 0;
   const tuner = new FineTuner({
     from, dataset: args.dataset[0], outDir, tokenizer: args.tokenizer, maxLength: args.max_length, packing: args.packing,
     lora: trainType === 'lora' ? { rank: args.lora_rank, alpha: args.lora_alpha, dropout: args.lora_dropout, targetModules: targets, seed: args.seed } : null,
     freeze: args.freeze_parameters, optimizer: args.optimizer, lr: args.lr ?? FINE_TUNING_DEFAULT_LR, weightDecay: args.wd,
     schedule: args.schedule, warmupSteps: args.warmup, minLr: args.min_lr, batchSize: args.batch_size, gradAccum: args.grad_accum,
     maxSteps: args.steps, epochs: args.epochs, maxGradNorm: args.clip ?? null, precision: args.precision, seed: args.seed,
-    evalEvery, validationFraction: args.val_fraction, evalBatches: args.eval_batches, saveEvery: args.save_every, keepLast: args.keep_last,
-    resume: args.resume ?? false, signal, diagnosticsEvery: given.has('diagnostics_every') ? args.diagnostics_every : 0,
+    evalEvery: args.eval_every, validationFraction: args.val_fraction, evalBatches: args.eval_batches, saveEvery: args.save_every, keepLast: args.keep_last,
+    resume: args.resume ?? false, signal, diagnosticsEvery: args.diagnostics_every,
   });
   const leader = (process.env.RANK ?? '0') === '0';
   const detach = leader ? attachProgress(tuner, { logEvery: args.log_every }) : () => undefined;
