@@ -23,7 +23,10 @@ void checkOptions(const models::CausalLM& model, const std::vector<models::Forwa
 
 int64_t labelledTokens(const models::ForwardInputs& inputs) {
   const at::Tensor& labels = inputs.labels;
-  if (labels.dim() != 2 || labels.size(1) < 1) return 0;
+  if (labels.dim() != 2) {
+    fail(ErrorKind::Shape, "labels has shape " + c10::str(labels.sizes()) + ": expected [batch, sequence] like inputIds");
+  }
+  if (labels.size(1) < 1) return 0;
   return labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum().item<int64_t>();
 }
 
