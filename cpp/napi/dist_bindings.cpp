@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "dist/collective_copies.h"
 #include "dist/distributed_strategy.h"
 #include "dist/process_group.h"
 #include "napi/bindings.h"
@@ -17,13 +18,6 @@
 namespace moonlight::napi {
 
 namespace {
-
-dist::ReduceOp reduceOpFromName(const Napi::Value& value) {
-  const std::string name = value.IsUndefined() ? "sum" : toString(value, "op");
-  if (name == "sum") return dist::ReduceOp::Sum;
-  if (name == "avg") return dist::ReduceOp::Avg;
-  fail(ErrorKind::Argument, "op is '" + name + "'; expected 'sum' or 'avg'");
-}
 
 Napi::Value undefinedToJs(Napi::Env env, bool&) { return env.Undefined(); }
 Napi::Value tensorToJs(Napi::Env env, at::Tensor& tensor) { return TensorHandle::wrap(env, tensor); }
@@ -79,48 +73,19 @@ Napi::Value distState(const Napi::CallbackInfo& info) {
 }
 
 // distCollective(kind, tensor, op|root) → Promise<TensorHandle>: a new tensor with the result; the input
-// is left as it was (the collective works on a contiguous copy).
+// is left as it was (dist/collective_copies.h).
 Napi::Value distCollective(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    const std::string kind = toString(argumentAt(info, 0), "kind");
-    at::Tensor input = TensorHandle::unwrap(argumentAt(info, 1), "tensor").detach().contiguous().clone();
-    auto group = dist::currentProcessGroup();
-    std::function<at::Tensor()> job;
-    if (kind == "allReduce") {
-      const dist::ReduceOp op = reduceOpFromName(argumentAt(info, 2));
-      job = [group, input, op]() mutable {
-        group->allReduce(input, op);
-        return input;
-      };
-    } else if (kind == "allGather") {
-      job = [group, input]() mutable {
-        at::Tensor output = at::empty({input.numel() * group->worldSize()}, input.options());
-        at::Tensor flat = input.reshape({-1});
-        group->allGather(output, flat);
-        std::vector<int64_t> shape{group->worldSize()};
-        for (int64_t size : input.sizes()) shape.push_back(size);
-        return output.view(shape);
-      };
-    } else if (kind == "reduceScatter") {
-      const dist::ReduceOp op = reduceOpFromName(argumentAt(info, 2));
-      if (input.dim() == 0 || input.size(0) != group->worldSize()) {
-        fail(ErrorKind::Argument, "reduceScatter needs a tensor whose first dimension is the world size");
-      }
-      job = [group, input, op]() mutable {
-        at::Tensor output = at::empty(input.sizes().slice(1), input.options());
-        at::Tensor flat = input.reshape({-1});
-        group->reduceScatter(output, flat, op);
-        return output;
-      };
-    } else if (kind == "broadcast") {
-      const int root = static_cast<int>(toInt64(argumentAt(info, 2), "root"));
-      job = [group, input, root]() mutable {
-        group->broadcast(input, root);
-        return input;
-      };
-    } else {
-      fail(ErrorKind::Argument, "unknown collective '" + kind + "'");
+    dist::CollectiveRequest request;
+    request.kind = dist::parseCollectiveKind(toString(argumentAt(info, 0), "kind"));
+    at::Tensor input = TensorHandle::unwrap(argumentAt(info, 1), "tensor");
+    Napi::Value third = argumentAt(info, 2);
+    if (request.kind == dist::CollectiveKind::Broadcast) {
+      request.root = static_cast<int>(toInt64(third, "root"));
+    } else if (!third.IsUndefined()) {
+      request.op = dist::parseReduceOp(toString(third, "op"));
     }
+    auto job = dist::collectiveOnCopy(dist::currentProcessGroup(), input, request);
     return PromiseWorker<at::Tensor>::start(info.Env(), "moonlight:distCollective", std::move(job), tensorToJs);
   });
 }
