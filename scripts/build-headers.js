@@ -67,12 +67,13 @@ function installHint() {
 /**
  * Finds (or fetches into .deps/) every header the build needs. Returns { includeDirs, routes }: the extra
  * include folders to give the compiler (none when the system has them all) and, per header, the route used.
+ * `useSystem: false` always takes the pinned copies in .deps/ (for a bundle built for another machine).
  */
-function ensureBuildHeaders(env = process.env, log = console.error) {
+function ensureBuildHeaders(env = process.env, log = console.error, { useSystem = true } = {}) {
   const includeDirs = [];
   const routes = {};
   for (const header of BUILD_HEADERS) {
-    if (compilerFinds(header.probe, [], env)) {
+    if (useSystem && compilerFinds(header.probe, [], env)) {
       routes[header.name] = 'system';
       continue;
     }

@@ -184,7 +184,7 @@ function prebuild(flavours = ['cpu', 'cuda'], { env = process.env, log = console
   return results;
 }
 
-module.exports = { prebuild, prebuildsDir, platform, neededLibraries, cudaCacheDir };
+module.exports = { prebuild, prebuildsDir, platform, neededLibraries, cudaCacheDir, findCudaToolkit };
 
 if (require.main === module) {
   const started = Date.now();
