@@ -62,6 +62,7 @@ struct MuonOptions {
   NewtonSchulzCoefficients nsCoefficients;
   std::optional<double> nsNormScale;  // unset: the coefficients' own (1.02 for Polar Express)
   std::array<double, 2> adamwBetas = {AdamWHyperParams{}.beta1, AdamWHyperParams{}.beta2};
+  std::optional<double> adamwWeightDecay;  // unset: weightDecay, as Moonlight decays every parameter
   RoutingRules routing;
   NonFiniteGradPolicy nonFiniteGrads = NonFiniteGradPolicy::Error;
   std::optional<DistributedOptions> distributed;
@@ -84,6 +85,7 @@ void forEachField(MuonOptions& o, Visit&& field) {
   field("adamwBetas", o.adamwBetas, kUnitInterval);
   field("adamwEps", o.base.adamw.eps, kPositive);
   field("adamwEpsPlacement", o.base.adamw.epsPlacement);
+  field("adamwWeightDecay", o.adamwWeightDecay, kNonNegative);
   field("adamwNamePatterns", o.routing.adamwNamePatterns);
   field("nonFiniteGrads", o.nonFiniteGrads);
   field("distributed", o.distributed);
@@ -99,7 +101,9 @@ OptimizerSetup muonSetup(const Json& options) {
   ns.normScale = o.nsNormScale.value_or(o.nsCoefficients.normScale);
   o.base.adamw.beta1 = o.adamwBetas[0];
   o.base.adamw.beta2 = o.adamwBetas[1];
-  return {o.base, o.base, o.routing, o.nonFiniteGrads, o.distributed};
+  ParamGroupConfig adamwBase = o.base;
+  adamwBase.weightDecay = o.adamwWeightDecay.value_or(o.base.weightDecay);
+  return {o.base, adamwBase, o.routing, o.nonFiniteGrads, o.distributed};
 }
 
 }  // namespace moonlight::optim

@@ -15,7 +15,7 @@ export type NsCoefficients = readonly [number, number, number];
 export interface MuonOptions {
   /** Learning rate, shared by the Muon and the AdamW parameters (as in Moonlight). Default 1e-3. */
   lr?: number;
-  /** Decoupled weight decay, applied as W·(1 − lr·weightDecay) to every parameter. Default 0.1. */
+  /** Decoupled weight decay, W·(1 − lr·weightDecay), of every parameter (see adamwWeightDecay). Default 0.1. */
   weightDecay?: number;
   /** Momentum μ in [0, 1). Default 0.95. */
   momentum?: number;
@@ -42,6 +42,13 @@ export interface MuonOptions {
   adamwEps?: number;
   /** Where AdamW adds eps: 'moonlight' (default, on the raw √v) or 'torch' (on the bias-corrected √v̂). */
   adamwEpsPlacement?: 'moonlight' | 'torch';
+  /**
+   * Decoupled weight decay of the AdamW-routed parameters (norm gains, biases, embeddings, LM head).
+   * Default: weightDecay, as Moonlight decays every parameter; 0 follows the common practice of not
+   * decaying norm gains and biases (nanoGPT's configure_optimizers, transformers' Trainer; Keller Jordan's
+   * MuonWithAuxAdam sets it per group). A param group's weightDecay overrides it for that group.
+   */
+  adamwWeightDecay?: number;
   /** Names containing any of these go to AdamW even when they are matrices. Default ['embed_tokens', 'lm_head']. */
   adamwNamePatterns?: readonly string[];
   /** NaN/Inf gradients: 'error' (default, parameters unchanged) or 'skip' the step. */
