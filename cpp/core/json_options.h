@@ -17,7 +17,7 @@
 
 #include "core/enum_names.h"
 #include "core/errors.h"
-#include "core/option_range.h"
+#include "core/option_checks.h"
 
 namespace moonlight::json_options {
 
@@ -46,7 +46,7 @@ template <typename E>
   requires(std::is_enum_v<E> && requires { namesOf(E{}); })
 void readValue(const Json& value, const std::string& name, E& out);  // an enum with namesOf: one of its names
 template <typename T>
-void readValue(const Json& value, const std::string& name, std::optional<T>& out);
+void readValue(const Json& value, const std::string& name, std::optional<T>& out);  // null: unset
 template <typename T>
 void readValue(const Json& value, const std::string& name, std::vector<T>& out);
 template <typename T, size_t N>
@@ -65,6 +65,10 @@ void readValue(const Json& value, const std::string& name, E& out) {
 
 template <typename T>
 void readValue(const Json& value, const std::string& name, std::optional<T>& out) {
+  if (value.is_null()) {
+    out.reset();
+    return;
+  }
   T read{};
   readValue(value, name, read);
   out = std::move(read);
@@ -82,13 +86,6 @@ void readValue(const Json& value, const std::string& name, std::array<T, N>& out
   if (!value.is_array() || value.size() != N) expected(name, value, "a list of " + std::to_string(N));
   for (size_t i = 0; i < N; ++i) readValue(value[i], name + "[" + std::to_string(i) + "]", out[i]);
 }
-
-// A field's check that makes its key mandatory ("<where>.<key> is missing").
-struct Required {
-  template <typename T>
-  void operator()(const T&, const std::string&) const {}
-};
-constexpr Required kRequired{};
 
 // ConfigError "<where>.<key> is not an option; expected one of <known>".
 void rejectUnknownKeys(const Json& object, const std::string& where, const std::vector<const char*>& known);

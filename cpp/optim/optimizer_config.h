@@ -11,7 +11,7 @@
 #include <c10/core/ScalarType.h>
 
 #include "core/enum_names.h"
-#include "core/option_range.h"
+#include "core/option_checks.h"
 
 namespace moonlight::optim {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/enum_names.h"
-#include "core/json_options.h"
+#include "core/option_checks.h"
 #include "optim/distributed_step.h"
 #include "optim/optimizer.h"
 #include "optim/optimizer_config.h"
