@@ -1,5 +1,5 @@
 // Muon's options: the one list of its keys (src/optim/muon.ts documents each for users), and what they make.
-// Defaults are Moonlight's (optimizer_config.h); Moonlight's AdamW part shares lr and weight decay with Muon.
+// Defaults are Moonlight's (optimizer_config.h): its AdamW part shares lr and weight decay with Muon.
 #include <array>
 #include <cmath>
 #include <optional>
