@@ -41,9 +41,11 @@ describe('config errors', () => {
   test('the native side re-checks a config handed to it directly (typed error, no abort)', () => {
     const { hf: _hf, ...parsed } = parseModelConfig(moonlightTiny);
     const Handle = native().ModelHandle;
-    expect(() => new Handle({ ...parsed, modelType: 'gpt2' as never }, {})).toThrow(/model_type 'gpt2'/);
+    expect(() => new Handle({ ...parsed, modelType: 'gpt2' as never }, {})).toThrow(/config\.modelType is 'gpt2'; expected 'deepseek_v3', 'qwen2' or 'llama'/);
     expect(() => new Handle({ ...parsed, moe: { ...parsed.moe!, nGroup: 3 } }, {})).toThrow(ConfigError);
-    expect(() => new Handle({ ...parsed, hiddenSize: 'wide' as never }, {})).toThrow(/hidden_size must be a finite number/);
+    expect(() => new Handle({ ...parsed, hiddenSize: 'wide' as never }, {})).toThrow(/config\.hiddenSize is 'wide'; expected an integer/);
+    expect(() => new Handle({ ...parsed, hiddenSize: 64.5 }, {})).toThrow(/config\.hiddenSize is 64\.5; expected an integer/);
+    expect(() => new Handle({ ...parsed, mla: { ...parsed.mla!, rank: 4 } as never }, {})).toThrow(/config\.mla\.rank is not an option/);
     expect(() => new Handle({ ...parsed, rope: { ...parsed.rope, type: 'dynamic' as never } }, {})).toThrow(
       /rope_type 'dynamic'/,
     );

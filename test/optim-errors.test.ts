@@ -49,8 +49,15 @@ describe('option checks', () => {
     [{ nsCoefficients: [1, 2, 3] as never }, /nsCoefficients\[0\] must be a triple/],
     [{ updateScale: 'spectral' as never }, /updateScale is 'spectral'/],
     [{ weightDecay: Number.NaN }, /weightDecay/],
-    [{ adamwBetas: [0.9, 1] as [number, number] }, /betas\[1\]/],
-    [{ adamwEpsPlacement: 'middle' as never }, /epsPlacement is 'middle'/],
+    [{ adamwBetas: [0.9, 1] as [number, number] }, /options\.adamwBetas\[1\] is 1; expected a number in \[0, 1\)/],
+    [{ adamwBetas: [0.9] as never }, /options\.adamwBetas is \[0\.9\]; expected a list of 2/],
+    [{ adamwEpsPlacement: 'middle' as never }, /options\.adamwEpsPlacement is 'middle'; expected 'torch' or 'moonlight'/],
+    [{ lr: '0.1' as never }, /options\.lr is '0\.1'; expected a number/],
+    [{ nesterov: 1 as never }, /options\.nesterov is 1; expected true or false/],
+    [{ adamwNamePatterns: ['embed', 3] as never }, /options\.adamwNamePatterns\[1\] is 3; expected a string/],
+    [{ distributed: { mode: 'zero1', bucket: 1 } as never }, /options\.distributed\.bucket is not an option; expected one of mode, bucketBytes/],
+    [{ distributed: { bucketBytes: 1024 } as never }, /options\.distributed\.mode is missing/],
+    [{ distributed: { mode: 'zero1', bucketBytes: 0 } } as never, /options\.distributed\.bucketBytes is 0; expected a positive integer/],
     [{ nonFiniteGrads: 'ignore' as never }, /nonFiniteGrads is 'ignore'/],
     [{ learningRate: 1 } as never, /learningRate is not an option/],
   ])('Muon %j → ConfigError', (options, message) => {
@@ -66,6 +73,12 @@ describe('option checks', () => {
     expect(() => new AdamW(params, { betas: [1.5, 0.9] })).toThrow(/betas\[0\] is 1.5/);
     expect(() => new AdamW(params, { eps: 0 })).toThrow(ConfigError);
     expect(() => new AdamW(params, { lr: -1e-3 })).toThrow(ConfigError);
+    expect(() => new AdamW(params, { nsSteps: 5 } as never)).toThrow(/options\.nsSteps is not an option; expected one of lr, weightDecay, betas/);
+    expect(() => new AdamW(params, null as never)).toThrow(/options is null; expected an object/);
+    expect(() => new Muon([{ params: { 'layers.0.w': params['layers.0.w'] }, lr: -1 }])).toThrow(/params\[0\]\.lr is -1/);
+    expect(() => new Muon([{ params: { 'layers.0.w': params['layers.0.w'] }, optimizer: 'sgd' as never }])).toThrow(
+      /params\[0\]\.optimizer is 'sgd'; expected 'muon' or 'adamw'/,
+    );
   });
 
   test('Muon asked for a vector, a parameter in two groups, duplicate names, shared memory → ConfigError', () => {

@@ -1,126 +1,36 @@
 // Bindings of the optimizers (cpp/optim): one JS class, OptimizerHandle, owning a moonlight::optim::Optimizer.
-// src/optim/ builds the arguments; unset option fields keep the C++ defaults (optim/optimizer_config.h).
+// The options and groups go to the core as JSON; only the parameters' tensor handles are unwrapped here.
 #include <map>
 #include <memory>
 #include <optional>
 
 #include <ATen/ATen.h>
 
-#include "core/dtype.h"
 #include "core/errors.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/dist_bindings.h"
 #include "napi/addon_state.h"
 #include "napi/error_bridge.h"
+#include "napi/json_value.h"
 #include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "optim/optimizer.h"
-#include "optim/param_routing.h"
+#include "optim/optimizer_options.h"
 
 namespace moonlight::napi {
 
 namespace {
-
-using optim::AdamEpsPlacement;
-using optim::OptimizerKind;
-using optim::ParamGroupConfig;
-using optim::UpdateScale;
 
 Napi::Object objectArg(const Napi::Value& value, const std::string& name) {
   if (!value.IsObject()) fail(ErrorKind::Argument, name + " must be an object");
   return value.As<Napi::Object>();
 }
 
-Napi::Array arrayArg(const Napi::Value& value, const std::string& name) {
-  if (!value.IsArray()) fail(ErrorKind::Argument, name + " must be an array");
-  return value.As<Napi::Array>();
-}
-
-// Reads object[key] into `target` when present; the error names "<where>.<key>".
-template <typename T, typename Convert>
-void readOptional(const Napi::Object& object, const char* key, const std::string& where, T& target, Convert convert) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined() || value.IsNull()) return;
-  const std::string name = where + "." + key;
-  target = convert(value, name.c_str());
-}
-
-OptimizerKind kindFromName(const std::string& name, const std::string& where) {
-  if (name == "muon") return OptimizerKind::Muon;
-  if (name == "adamw") return OptimizerKind::AdamW;
-  fail(ErrorKind::Config, where + " is '" + name + "'; expected 'muon' or 'adamw'");
-}
-
-optim::NewtonSchulzConfig parseCoefficients(const Napi::Value& value, const std::string& where) {
-  if (value.IsString()) return optim::namedNewtonSchulz(value.As<Napi::String>().Utf8Value(), where);
-  if (!value.IsArray()) fail(ErrorKind::Config, where + " must be 'keller-jordan', 'polar-express' or [[a, b, c], ...]");
-  optim::NewtonSchulzConfig config = optim::kellerJordanNewtonSchulz();
-  config.coefficients.clear();
-  config.normScale = 1.0;
-  Napi::Array triples = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < triples.Length(); ++i) {
-    const std::string name = where + "[" + std::to_string(i) + "]";
-    Napi::Value triple = triples.Get(i);
-    if (!triple.IsArray() || triple.As<Napi::Array>().Length() != 3) {
-      fail(ErrorKind::Config, name + " must be a triple [a, b, c]");
-    }
-    Napi::Array abc = triple.As<Napi::Array>();
-    config.coefficients.push_back({toDouble(abc.Get(0u), name.c_str()), toDouble(abc.Get(1u), name.c_str()),
-                                   toDouble(abc.Get(2u), name.c_str())});
-  }
-  return config;
-}
-
-ParamGroupConfig parseMuonBase(const Napi::Object& object) {
-  const std::string where = "muonOptions";
-  ParamGroupConfig group;
-  group.kind = OptimizerKind::Muon;
-  group.muon.newtonSchulz = optim::kellerJordanNewtonSchulz();
-  readOptional(object, "lr", where, group.lr, toDouble);
-  readOptional(object, "weightDecay", where, group.weightDecay, toDouble);
-  readOptional(object, "momentum", where, group.muon.momentum, toDouble);
-  readOptional(object, "nesterov", where, group.muon.nesterov, toBool);
-  Napi::Value coefficients = object.Get("nsCoefficients");
-  if (!coefficients.IsUndefined() && !coefficients.IsNull()) {
-    group.muon.newtonSchulz = parseCoefficients(coefficients, where + ".nsCoefficients");
-  }
-  optim::NewtonSchulzConfig& ns = group.muon.newtonSchulz;
-  readOptional(object, "nsSteps", where, ns.steps, toInt64);
-  readOptional(object, "eps", where, ns.eps, toDouble);
-  readOptional(object, "nsNormScale", where, ns.normScale, toDouble);
-  readOptional(object, "nsDtype", where, ns.dtype,
-               [](const Napi::Value& v, const char* name) { return scalarTypeFromName(toString(v, name)); });
-  readOptional(object, "updateScale", where, group.muon.updateScale, [&](const Napi::Value& v, const char* name) {
-    std::string scale = toString(v, name);
-    if (scale == "match-rms-adamw") return UpdateScale::MatchRmsAdamW;
-    if (scale == "original") return UpdateScale::Original;
-    fail(ErrorKind::Config, std::string(name) + " is '" + scale + "'; expected 'match-rms-adamw' or 'original'");
-  });
-  return group;
-}
-
-ParamGroupConfig parseAdamWBase(const Napi::Object& object) {
-  const std::string where = "adamwOptions";
-  ParamGroupConfig group;
-  group.kind = OptimizerKind::AdamW;
-  readOptional(object, "lr", where, group.lr, toDouble);
-  readOptional(object, "weightDecay", where, group.weightDecay, toDouble);
-  readOptional(object, "beta1", where, group.adamw.beta1, toDouble);
-  readOptional(object, "beta2", where, group.adamw.beta2, toDouble);
-  readOptional(object, "eps", where, group.adamw.eps, toDouble);
-  readOptional(object, "epsPlacement", where, group.adamw.epsPlacement, [](const Napi::Value& v, const char* name) {
-    std::string placement = toString(v, name);
-    if (placement == "torch") return AdamEpsPlacement::Torch;
-    if (placement == "moonlight") return AdamEpsPlacement::Moonlight;
-    fail(ErrorKind::Config, std::string(name) + " is '" + placement + "'; expected 'torch' or 'moonlight'");
-  });
-  return group;
-}
-
 std::vector<optim::NamedParameter> parseParameters(const Napi::Value& value) {
-  Napi::Array list = arrayArg(value, "params");
+  if (!value.IsArray()) fail(ErrorKind::Argument, "params must be an array");
+  Napi::Array list = value.As<Napi::Array>();
   std::vector<optim::NamedParameter> params;
   for (uint32_t i = 0; i < list.Length(); ++i) {
     const std::string where = "params[" + std::to_string(i) + "]";
@@ -129,33 +39,6 @@ std::vector<optim::NamedParameter> parseParameters(const Napi::Value& value) {
                       TensorHandle::unwrap(entry.Get("tensor"), (where + ".tensor").c_str())});
   }
   return params;
-}
-
-std::vector<optim::GroupRequest> parseRequests(const Napi::Value& value) {
-  Napi::Array list = arrayArg(value, "groups");
-  std::vector<optim::GroupRequest> requests;
-  for (uint32_t i = 0; i < list.Length(); ++i) {
-    const std::string where = "groups[" + std::to_string(i) + "]";
-    Napi::Object entry = objectArg(list.Get(i), where);
-    optim::GroupRequest request;
-    request.name = toString(entry.Get("name"), (where + ".name").c_str());
-    for (int64_t index : toInt64List(entry.Get("parameterIndices"), (where + ".parameterIndices").c_str())) {
-      if (index < 0) fail(ErrorKind::Argument, where + ".parameterIndices has a negative index");
-      request.parameterIndices.push_back(static_cast<size_t>(index));
-    }
-    Napi::Value kind = entry.Get("optimizer");
-    if (!kind.IsUndefined() && !kind.IsNull()) {
-      request.kind = kindFromName(toString(kind, (where + ".optimizer").c_str()), where + ".optimizer");
-    }
-    Napi::Value lr = entry.Get("lr");
-    if (!lr.IsUndefined() && !lr.IsNull()) request.lr = toDouble(lr, (where + ".lr").c_str());
-    Napi::Value weightDecay = entry.Get("weightDecay");
-    if (!weightDecay.IsUndefined() && !weightDecay.IsNull()) {
-      request.weightDecay = toDouble(weightDecay, (where + ".weightDecay").c_str());
-    }
-    requests.push_back(std::move(request));
-  }
-  return requests;
 }
 
 std::map<std::string, at::Tensor> namedTensors(const Napi::Value& value, const std::string& argumentName) {
@@ -185,7 +68,8 @@ Napi::Object stepReportToJs(Napi::Env env, const optim::StepReport& report) {
   return result;
 }
 
-// JS: new OptimizerHandle(params, groups, muonOptions, adamwOptions, routing, options)
+// JS: new OptimizerHandle(kind, params, groups, options): options is the user's object, read by the core
+// (optim/optimizer_options.h); params are {name, tensor} with tensor handles.
 class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
  public:
   static Napi::Function defineClass(Napi::Env env) {
@@ -207,34 +91,14 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
 
   explicit OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
     guard(info.Env(), [&]() {
-      std::vector<optim::NamedParameter> params = parseParameters(argumentAt(info, 0));
-      std::vector<optim::GroupRequest> requests = parseRequests(argumentAt(info, 1));
-      ParamGroupConfig muonBase = parseMuonBase(objectArg(argumentAt(info, 2), "muonOptions"));
-      ParamGroupConfig adamwBase = parseAdamWBase(objectArg(argumentAt(info, 3), "adamwOptions"));
-      Napi::Object routing = objectArg(argumentAt(info, 4), "routing");
-      optim::RoutingRules rules;
-      Napi::Value patterns = routing.Get("adamwNamePatterns");
-      if (!patterns.IsUndefined()) {
-        Napi::Array list = arrayArg(patterns, "routing.adamwNamePatterns");
-        rules.adamwNamePatterns.clear();
-        for (uint32_t i = 0; i < list.Length(); ++i) {
-          rules.adamwNamePatterns.push_back(toString(list.Get(i), "routing.adamwNamePatterns[]"));
-        }
-      }
-      Napi::Object options = objectArg(argumentAt(info, 5), "options");
-      optim::NonFiniteGradPolicy policy = optim::NonFiniteGradPolicy::Error;
-      Napi::Value nonFinite = options.Get("nonFiniteGrads");
-      if (!nonFinite.IsUndefined()) {
-        std::string name = toString(nonFinite, "options.nonFiniteGrads");
-        if (name == "skip") {
-          policy = optim::NonFiniteGradPolicy::SkipStep;
-        } else if (name != "error") {
-          fail(ErrorKind::Config, "options.nonFiniteGrads is '" + name + "'; expected 'error' or 'skip'");
-        }
-      }
-      optim::RoutedGroups routed = optim::routeParameters(params, requests, muonBase, adamwBase, rules);
-      optim::DistributedStepFactory distributed = distributedStepFactory(options.Get("distributed"));
-      optimizer_ = std::make_shared<optim::Optimizer>(std::move(params), std::move(routed), policy, std::move(distributed));
+      Napi::Value options = argumentAt(info, 3);
+      // Called only once the core has checked options.distributed.
+      auto distributed = [&](const optim::DistributedOptions&) {
+        return distributedStepFactory(options.As<Napi::Object>().Get("distributed"));
+      };
+      optimizer_ = optim::makeOptimizer(toString(argumentAt(info, 0), "kind"), parseParameters(argumentAt(info, 1)),
+                                        toJson(argumentAt(info, 2), "groups"), toJson(options, "options"),
+                                        distributed);
     });
   }
 

@@ -1,9 +1,9 @@
 #include "optim/optimizer_config.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "core/errors.h"
+#include "core/json_options.h"
 
 namespace moonlight::optim {
 
@@ -34,55 +34,37 @@ NewtonSchulzConfig namedNewtonSchulz(const std::string& name, const std::string&
                               "'; expected 'keller-jordan', 'polar-express' or a list of [a, b, c] triples");
 }
 
-const char* optimizerKindName(OptimizerKind kind) { return kind == OptimizerKind::Muon ? "muon" : "adamw"; }
-
-namespace {
-
-[[noreturn]] void badOption(const ParamGroupConfig& group, const std::string& option, double value,
-                            const std::string& expected) {
-  std::ostringstream message;
-  message << "param group '" << group.name << "': " << option << " is " << value << "; expected " << expected;
-  fail(ErrorKind::Config, message.str());
+bool isNewtonSchulzDtype(c10::ScalarType dtype) {
+  return dtype == c10::ScalarType::BFloat16 || dtype == c10::ScalarType::Float || dtype == c10::ScalarType::Double ||
+         dtype == c10::ScalarType::Half;
 }
 
-void checkFiniteAtLeast(const ParamGroupConfig& group, const std::string& option, double value, double minimum) {
-  if (!std::isfinite(value) || value < minimum) badOption(group, option, value, "a finite number ≥ " + std::to_string(minimum));
-}
-
-void checkUnitInterval(const ParamGroupConfig& group, const std::string& option, double value) {
-  if (!(value >= 0 && value < 1)) badOption(group, option, value, "a number in [0, 1)");
-}
-
-}  // namespace
-
+// The ranges are the options parser's (optimizer_options.h), named here by the group's field.
 void validateGroupConfig(const ParamGroupConfig& group) {
-  checkFiniteAtLeast(group, "lr", group.lr, 0);
-  checkFiniteAtLeast(group, "weightDecay", group.weightDecay, 0);
+  using namespace json_options;
+  const std::string where = "param group '" + group.name + "': ";
+  kNonNegative(group.lr, where + "lr");
+  kNonNegative(group.weightDecay, where + "weightDecay");
   if (group.kind == OptimizerKind::Muon) {
     const MuonHyperParams& muon = group.muon;
-    checkUnitInterval(group, "momentum", muon.momentum);
+    kUnitInterval(muon.momentum, where + "momentum");
     const NewtonSchulzConfig& ns = muon.newtonSchulz;
-    // 100 is torch's bound too: more steps only cost time, the iteration has converged long before.
-    if (ns.steps < 1 || ns.steps >= 100) badOption(group, "nsSteps", static_cast<double>(ns.steps), "an integer in [1, 99]");
-    if (ns.coefficients.empty()) fail(ErrorKind::Config, "param group '" + group.name + "': nsCoefficients is empty");
+    kNewtonSchulzSteps(ns.steps, where + "nsSteps");
+    if (ns.coefficients.empty()) fail(ErrorKind::Config, where + "nsCoefficients is empty");
     for (size_t i = 0; i < ns.coefficients.size(); ++i) {
       const NsCoefficients& k = ns.coefficients[i];
       if (!std::isfinite(k.a) || !std::isfinite(k.b) || !std::isfinite(k.c)) {
-        fail(ErrorKind::Config, "param group '" + group.name + "': nsCoefficients[" + std::to_string(i) +
-                                    "] has a non-finite value");
+        fail(ErrorKind::Config, where + "nsCoefficients[" + std::to_string(i) + "] has a non-finite value");
       }
     }
-    if (!(ns.normScale > 0) || !std::isfinite(ns.normScale)) badOption(group, "nsNormScale", ns.normScale, "a positive number");
-    if (!(ns.eps > 0) || !std::isfinite(ns.eps)) badOption(group, "eps", ns.eps, "a positive number");
-    if (ns.dtype != c10::ScalarType::BFloat16 && ns.dtype != c10::ScalarType::Float &&
-        ns.dtype != c10::ScalarType::Double && ns.dtype != c10::ScalarType::Half) {
-      fail(ErrorKind::DType, "param group '" + group.name + "': nsDtype must be bfloat16, float16, float32 or float64");
-    }
+    kPositive(ns.normScale, where + "nsNormScale");
+    kPositive(ns.eps, where + "eps");
+    if (!isNewtonSchulzDtype(ns.dtype)) fail(ErrorKind::DType, where + "nsDtype must be bfloat16, float16, float32 or float64");
   } else {
     const AdamWHyperParams& adamw = group.adamw;
-    checkUnitInterval(group, "betas[0]", adamw.beta1);
-    checkUnitInterval(group, "betas[1]", adamw.beta2);
-    if (!(adamw.eps > 0) || !std::isfinite(adamw.eps)) badOption(group, "eps", adamw.eps, "a positive number");
+    kUnitInterval(adamw.beta1, where + "betas[0]");
+    kUnitInterval(adamw.beta2, where + "betas[1]");
+    kPositive(adamw.eps, where + "eps");
   }
 }
 

@@ -1,5 +1,6 @@
 // The plain-struct configuration of the optimizers (Muon, AdamW, and the hybrid Muon-with-AdamW that
-// Moonlight trains with). TS parses and the bindings fill these; a C++ train step can fill them directly.
+// Moonlight trains with). The user's options become these in optimizer_options.h; a C++ train step can fill
+// them directly.
 // Defaults are Moonlight's (the MoonshotAI/Moonlight repository's examples/toy_train.py and arXiv:2502.16982).
 #pragma once
 
@@ -8,6 +9,9 @@
 #include <vector>
 
 #include <c10/core/ScalarType.h>
+
+#include "core/enum_names.h"
+#include "core/option_checks.h"
 
 namespace moonlight::optim {
 
@@ -36,14 +40,23 @@ enum class UpdateScale {
   MatchRmsAdamW,  // 0.2·√max(A, B): Moonlight, torch "match_rms_adamw" (update RMS ≈ 0.2, paper Lemma 1)
   Original,       // √max(1, A/B): Keller Jordan, torch's default "original"
 };
+constexpr EnumNames<UpdateScale, 2> namesOf(UpdateScale) {
+  return {{{"match-rms-adamw", UpdateScale::MatchRmsAdamW}, {"original", UpdateScale::Original}}};
+}
 
 // Where AdamW adds eps. The two are different optimizers for small second moments.
 enum class AdamEpsPlacement {
   Torch,      // m̂ / (√v̂ + eps), bias-corrected v (torch.optim.AdamW)
   Moonlight,  // m / (√v + eps) on the raw moments, bias correction folded into the step size (toy_train.py)
 };
+constexpr EnumNames<AdamEpsPlacement, 2> namesOf(AdamEpsPlacement) {
+  return {{{"torch", AdamEpsPlacement::Torch}, {"moonlight", AdamEpsPlacement::Moonlight}}};
+}
 
 enum class OptimizerKind { Muon, AdamW };
+constexpr EnumNames<OptimizerKind, 2> namesOf(OptimizerKind) {
+  return {{{"muon", OptimizerKind::Muon}, {"adamw", OptimizerKind::AdamW}}};
+}
 
 struct MuonHyperParams {
   double momentum = 0.95;
@@ -71,6 +84,9 @@ struct ParamGroupConfig {
 
 // What step() does when a gradient holds NaN or ±Inf.
 enum class NonFiniteGradPolicy { Error, SkipStep };
+constexpr EnumNames<NonFiniteGradPolicy, 2> namesOf(NonFiniteGradPolicy) {
+  return {{{"error", NonFiniteGradPolicy::Error}, {"skip", NonFiniteGradPolicy::SkipStep}}};
+}
 
 // The Keller Jordan triple (3.4445, −4.7750, 2.0315), used by Moonlight and torch.optim.Muon.
 NewtonSchulzConfig kellerJordanNewtonSchulz();
@@ -79,9 +95,14 @@ NewtonSchulzConfig polarExpressNewtonSchulz();
 // "keller-jordan" | "polar-express"; ConfigError naming `optionName` otherwise.
 NewtonSchulzConfig namedNewtonSchulz(const std::string& name, const std::string& optionName);
 
+// 100 is torch's bound too: more steps only cost time, the iteration has converged long before.
+constexpr json_options::Range kNewtonSchulzSteps{1, 99, true, true, "an integer in [1, 99]"};
+// The iteration needs a floating-point type: bfloat16, float16, float32 or float64.
+bool isNewtonSchulzDtype(c10::ScalarType dtype);
+
 // ConfigError naming the group and the option if a hyper-parameter is out of range.
 void validateGroupConfig(const ParamGroupConfig& group);
 
-const char* optimizerKindName(OptimizerKind kind);
+inline const char* optimizerKindName(OptimizerKind kind) { return nameOf(kind); }
 
 }  // namespace moonlight::optim

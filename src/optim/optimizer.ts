@@ -3,10 +3,10 @@
  * state and groups. step() is one native call that runs off the JS thread; every check happens before any
  * parameter changes, so a rejected step leaves parameters and state as they were.
  */
-import { ArgumentError, ConfigError } from '../errors';
+import { ArgumentError } from '../errors';
 import { native, NativeTensorHandle } from '../native';
 import { operandHandle, Tensor } from '../tensor/tensor';
-import { NativeGroupRequest, NativeParameter, ParamGroupInfo } from './parameters';
+import { collectParameters, NamedParameters, NativeGroupRequest, NativeParameter, OptimizerName, ParamGroup, ParamGroupInfo } from './parameters';
 
 export interface StepReport {
   /** True when the step was skipped because of NaN/Inf gradients (nonFiniteGrads: 'skip'). */
@@ -27,45 +27,8 @@ export interface DistributedOptimizerOptions {
   bucketBytes?: number;
 }
 
-export function checkDistributedOptions(value: unknown, where: string): DistributedOptimizerOptions | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null) throw new ConfigError(`${where} must be an object { mode, bucketBytes? }`);
-  const { mode, bucketBytes, ...rest } = value as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new ConfigError(`${where}.${unknown[0]} is not an option; expected mode, bucketBytes`);
-  if (mode !== 'zero1' && mode !== 'whole-matrix') {
-    throw new ConfigError(`${where}.mode is '${String(mode)}'; expected 'zero1' or 'whole-matrix'`);
-  }
-  if (bucketBytes !== undefined && (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes <= 0)) {
-    throw new ConfigError(`${where}.bucketBytes is ${String(bucketBytes)}; expected a positive integer`);
-  }
-  return bucketBytes === undefined ? { mode } : { mode, bucketBytes };
-}
-
 /** What step() does with NaN/Inf gradients: throw an ArgumentError naming them, or skip the step. */
 export type NonFiniteGradPolicy = 'error' | 'skip';
-
-export interface NativeMuonOptions {
-  lr?: number;
-  weightDecay?: number;
-  momentum?: number;
-  nesterov?: boolean;
-  nsSteps?: number;
-  nsCoefficients?: string | number[][];
-  nsNormScale?: number;
-  nsDtype?: string;
-  eps?: number;
-  updateScale?: string;
-}
-
-export interface NativeAdamWOptions {
-  lr?: number;
-  weightDecay?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  epsPlacement?: string;
-}
 
 export interface NativeOptimizerHandle {
   step(grads?: Record<string, NativeTensorHandle>): StepReport;
@@ -82,36 +45,8 @@ export interface NativeOptimizerHandle {
 }
 
 export interface NativeOptimAddon {
-  OptimizerHandle: new (
-    params: NativeParameter[],
-    groups: NativeGroupRequest[],
-    muonOptions: NativeMuonOptions,
-    adamwOptions: NativeAdamWOptions,
-    routing: { adamwNamePatterns?: string[] },
-    options: { nonFiniteGrads?: NonFiniteGradPolicy; distributed?: DistributedOptimizerOptions },
-  ) => NativeOptimizerHandle;
-}
-
-export interface NativeOptimizerArguments {
-  params: NativeParameter[];
-  groups: NativeGroupRequest[];
-  muonOptions: NativeMuonOptions;
-  adamwOptions: NativeAdamWOptions;
-  routing: { adamwNamePatterns?: string[] };
-  nonFiniteGrads?: NonFiniteGradPolicy;
-  distributed?: DistributedOptimizerOptions;
-}
-
-export function checkNonFiniteGradPolicy(value: unknown, where: string): NonFiniteGradPolicy | undefined {
-  if (value === undefined || value === 'error' || value === 'skip') return value;
-  throw new ConfigError(`${where} is '${String(value)}'; expected 'error' or 'skip'`);
-}
-
-/** ConfigError for keys that are not options (a typo would otherwise silently keep a default). */
-export function checkOptionKeys(options: object, known: Set<string>, where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new ConfigError(`${where}.${key} is not an option; expected one of ${[...known].join(', ')}`);
-  }
+  /** `options` is the user's options object as it is: the native core reads and checks it. */
+  OptimizerHandle: new (kind: OptimizerName, params: NativeParameter[], groups: NativeGroupRequest[], options: object) => NativeOptimizerHandle;
 }
 
 function namedHandles(values: Record<string, Tensor> | undefined, where: string): Record<string, NativeTensorHandle> | undefined {
@@ -134,18 +69,9 @@ export function nativeOptimizerHandle(optimizer: Optimizer): NativeOptimizerHand
 export abstract class Optimizer {
   readonly #handle: NativeOptimizerHandle;
 
-  protected constructor(args: NativeOptimizerArguments) {
-    this.#handle = new (native().OptimizerHandle)(
-      args.params,
-      args.groups,
-      args.muonOptions,
-      args.adamwOptions,
-      args.routing,
-      {
-        ...(args.nonFiniteGrads === undefined ? {} : { nonFiniteGrads: args.nonFiniteGrads }),
-        ...(args.distributed === undefined ? {} : { distributed: args.distributed }),
-      },
-    );
+  protected constructor(kind: OptimizerName, params: NamedParameters | readonly ParamGroup[], options: object) {
+    const { params: nativeParams, groups } = collectParameters(params, 'params');
+    this.#handle = new (native().OptimizerHandle)(kind, nativeParams, groups, options);
     nativeHandles.set(this, this.#handle);
   }
 

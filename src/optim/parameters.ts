@@ -72,12 +72,6 @@ function namedEntries(params: NamedParameters, where: string, unnamedOffset: num
   throw new ArgumentError(`${where} must be named parameters ({name: Tensor}, a Map, pairs) or an array of Tensors`);
 }
 
-function checkOptionalNumber(value: unknown, where: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number') throw new ConfigError(`${where} is ${String(value)}; expected a number`);
-  return value;
-}
-
 /** Flattens parameters and groups into what the native OptimizerHandle takes. */
 export function collectParameters(
   input: NamedParameters | readonly ParamGroup[],
@@ -89,15 +83,14 @@ export function collectParameters(
   const requests: NativeGroupRequest[] = [];
   groups.forEach((group, g) => {
     const where = isParamGroupList(input) ? `${argumentName}[${g}]` : argumentName;
-    const request: NativeGroupRequest = { name: group.name ?? `group${g}`, parameterIndices: [] };
-    if (group.optimizer !== undefined) {
-      if (group.optimizer !== 'muon' && group.optimizer !== 'adamw') {
-        throw new ConfigError(`${where}.optimizer is '${String(group.optimizer)}'; expected 'muon' or 'adamw'`);
-      }
-      request.optimizer = group.optimizer;
-    }
-    request.lr = checkOptionalNumber(group.lr, `${where}.lr`);
-    request.weightDecay = checkOptionalNumber(group.weightDecay, `${where}.weightDecay`);
+    // optimizer / lr / weightDecay pass through: the native core checks them, naming params[g].<key>.
+    const request: NativeGroupRequest = {
+      name: group.name ?? `group${g}`,
+      parameterIndices: [],
+      optimizer: group.optimizer,
+      lr: group.lr,
+      weightDecay: group.weightDecay,
+    };
     const paramsWhere = isParamGroupList(input) ? `${where}.params` : where;
     for (const [name, tensor] of namedEntries(group.params, paramsWhere, params.length)) {
       request.parameterIndices.push(params.length);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "core/json_options.h"
 
 namespace moonlight::models {
 
@@ -21,13 +22,11 @@ void requireDivides(int64_t divisor, const char* divisorKey, int64_t value, cons
 
 }  // namespace
 
-const char* modelTypeName(ModelType type) {
-  switch (type) {
-    case ModelType::DeepseekV3: return "deepseek_v3";
-    case ModelType::Qwen2: return "qwen2";
-    case ModelType::Llama: return "llama";
-  }
-  return "unknown";
+ModelConfig modelConfigFromJson(const nlohmann::ordered_json& json) {
+  ModelConfig config;
+  json_options::readOptions(json, "config", config);
+  config.validate();
+  return config;
 }
 
 bool ModelConfig::isMoeLayer(int64_t layer) const {

@@ -1,15 +1,24 @@
 // The typed model configuration the C++ models run on. src/models/config.ts parses a Hugging Face
-// config.json (both the transformers-4 and transformers-5 key styles) into this shape; the binding copies
-// it in and validate() re-checks the invariants the maths relies on, so the core never trusts its caller.
+// config.json (both the transformers-4 and transformers-5 key styles) into this shape (its ModelConfig,
+// whose camelCase keys the field lists below name); modelConfigFromJson reads it and validate() re-checks
+// the invariants the maths relies on, so the core never trusts its caller.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/enum_names.h"
+#include "core/option_checks.h"
+
 namespace moonlight::models {
 
 enum class ModelType { DeepseekV3, Qwen2, Llama };
+constexpr EnumNames<ModelType, 3> namesOf(ModelType) {
+  return {{{"deepseek_v3", ModelType::DeepseekV3}, {"qwen2", ModelType::Qwen2}, {"llama", ModelType::Llama}}};
+}
 
 // RoPE frequency schedule ("rope_type" in transformers): default, linear, llama3 or yarn.
 struct RopeConfig {
@@ -79,6 +88,76 @@ struct ModelConfig {
   void validate() const;
 };
 
-const char* modelTypeName(ModelType type);
+inline const char* modelTypeName(ModelType type) { return nameOf(type); }
+
+// The keys of src/models/config.ts's RopeConfig, MlaConfig, MoeConfig and ModelConfig (core/json_options.h).
+template <typename Visit>
+void forEachField(RopeConfig& c, Visit&& field) {
+  field("type", c.type);
+  field("theta", c.theta);
+  field("factor", c.factor);
+  field("originalMaxPositionEmbeddings", c.originalMaxPositionEmbeddings);
+  field("attentionFactor", c.attentionFactor);
+  field("betaFast", c.betaFast);
+  field("betaSlow", c.betaSlow);
+  field("mscale", c.mscale);
+  field("mscaleAllDim", c.mscaleAllDim);
+  field("truncate", c.truncate);
+  field("lowFreqFactor", c.lowFreqFactor);
+  field("highFreqFactor", c.highFreqFactor);
+}
+
+template <typename Visit>
+void forEachField(MlaConfig& c, Visit&& field) {
+  field("qLoraRank", c.qLoraRank);
+  field("kvLoraRank", c.kvLoraRank);
+  field("qkNopeHeadDim", c.qkNopeHeadDim);
+  field("qkRopeHeadDim", c.qkRopeHeadDim);
+  field("vHeadDim", c.vHeadDim);
+  field("ropeInterleave", c.ropeInterleave);
+}
+
+template <typename Visit>
+void forEachField(MoeConfig& c, Visit&& field) {
+  field("nRoutedExperts", c.nRoutedExperts);
+  field("numExpertsPerTok", c.numExpertsPerTok);
+  field("nSharedExperts", c.nSharedExperts);
+  field("moeIntermediateSize", c.moeIntermediateSize);
+  field("firstKDenseReplace", c.firstKDenseReplace);
+  field("moeLayerFreq", c.moeLayerFreq);
+  field("nGroup", c.nGroup);
+  field("topkGroup", c.topkGroup);
+  field("normTopkProb", c.normTopkProb);
+  field("routedScalingFactor", c.routedScalingFactor);
+  field("auxLossAlpha", c.auxLossAlpha);
+  field("seqAux", c.seqAux);
+}
+
+template <typename Visit>
+void forEachField(ModelConfig& c, Visit&& field) {
+  field("modelType", c.modelType, json_options::kRequired);
+  field("vocabSize", c.vocabSize);
+  field("hiddenSize", c.hiddenSize);
+  field("intermediateSize", c.intermediateSize);
+  field("numHiddenLayers", c.numHiddenLayers);
+  field("numAttentionHeads", c.numAttentionHeads);
+  field("numKeyValueHeads", c.numKeyValueHeads);
+  field("headDim", c.headDim);
+  field("maxPositionEmbeddings", c.maxPositionEmbeddings);
+  field("rmsNormEps", c.rmsNormEps);
+  field("tieWordEmbeddings", c.tieWordEmbeddings);
+  field("qkvBias", c.qkvBias);
+  field("outputBias", c.outputBias);
+  field("mlpBias", c.mlpBias);
+  field("initializerRange", c.initializerRange);
+  field("padTokenId", c.padTokenId);
+  field("rope", c.rope);
+  field("mla", c.mla);
+  field("moe", c.moe);
+}
+
+// The typed config (src/models/config.ts's ModelConfig as JSON), validated; ConfigError naming
+// config.<key> for an unknown key or a wrong type, validate()'s errors otherwise.
+ModelConfig modelConfigFromJson(const nlohmann::ordered_json& config);
 
 }  // namespace moonlight::models
