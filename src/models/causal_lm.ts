@@ -57,13 +57,15 @@ export interface TrainStepOptions extends ForwardOptions {
 export interface TrainStepMetrics {
   /** lmLoss + auxLoss: what was differentiated. */
   loss: number;
+  /** Mean next-token loss over every labelled token of the step (all micro-batches and, distributed, all ranks). */
   lmLoss: number;
+  /** The balance loss, mean over micro-batches and ranks. */
   auxLoss: number;
   /** Global gradient L2 norm before clipping. */
   gradNorm: number;
   /** The factor the gradients were scaled by (1 when not clipped). */
   clipCoefficient: number;
-  /** Tokens that counted in the loss. */
+  /** Labelled tokens that counted in the loss, over all micro-batches and ranks. */
   tokens: number;
   /** Indices of the MoE layers, and per MoE layer the tokens routed to each expert in this step. */
   moeLayers: number[];
@@ -189,7 +191,8 @@ export class CausalLM {
 
   /**
    * One optimizer step over gradient-accumulated micro-batches, as a single native job off the JS thread:
-   * forward + backward of each micro-batch (loss scaled by 1/N), gradient norm and clipping of the summed
+   * forward + backward of each micro-batch (its loss weighted by its share of the step's labelled tokens, so
+   * the gradients are those of the token mean over the whole — distributed: global — batch), gradient norm and clipping of the summed
    * raw gradients, `optimizer`'s update (then its zeroGrad), and one routing-bias update from the summed
    * expert load. Without an optimizer the summed gradients stay on the parameters.
    */
