@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/device.h"
 #include "core/dtype.h"
 
 namespace moonlight::json_options {
@@ -11,10 +12,20 @@ namespace {
 // 2^53 − 1: beyond it a JS number no longer holds every integer.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
+// A core parser's result; its failure keeps its kind and names the key.
+template <typename Parse>
+auto namingFailures(const std::string& name, Parse&& parse) {
+  try {
+    return parse();
+  } catch (const Error& error) {
+    fail(error.kind(), name + ": " + error.what());
+  }
+}
+}  // namespace
+
 bool isSafeInteger(double value) {
   return std::isfinite(value) && std::floor(value) == value && std::fabs(value) <= kMaxSafeInteger;
 }
-}  // namespace
 
 std::string formatNumber(double value) {
   if (std::isnan(value)) return "NaN";
@@ -56,11 +67,19 @@ void readValue(const Json& value, const std::string& name, double& out) {
 }
 
 void readValue(const Json& value, const std::string& name, int64_t& out) {
+  if (value.is_number_integer()) {  // from a BigInt: any int64, exactly
+    out = value.get<int64_t>();
+    return;
+  }
   if (!value.is_number() || !isSafeInteger(value.get<double>())) expected(name, value, "an integer");
   out = static_cast<int64_t>(value.get<double>());
 }
 
 void readValue(const Json& value, const std::string& name, size_t& out) {
+  if (value.is_number_integer() && value.get<int64_t>() >= 0) {
+    out = static_cast<size_t>(value.get<int64_t>());
+    return;
+  }
   if (!value.is_number() || !isSafeInteger(value.get<double>()) || value.get<double>() < 0) {
     expected(name, value, "a non-negative integer");
   }
@@ -74,11 +93,22 @@ void readValue(const Json& value, const std::string& name, std::string& out) {
 
 void readValue(const Json& value, const std::string& name, c10::ScalarType& out) {
   if (!value.is_string()) expected(name, value, "a dtype name such as 'float32'");
-  try {
-    out = scalarTypeFromName(value.get<std::string>());
-  } catch (const Error& error) {
-    fail(error.kind(), name + ": " + error.what());
+  out = namingFailures(name, [&] { return scalarTypeFromName(value.get<std::string>()); });
+}
+
+void readValue(const Json& value, const std::string& name, c10::Device& out) {
+  if (!value.is_string()) expected(name, value, "a device name such as 'cpu' or 'cuda:0'");
+  out = namingFailures(name, [&] { return parseDevice(value.get<std::string>()); });
+}
+
+void readValue(const Json& value, const std::string& name, std::optional<c10::Device>& out) {
+  if (value.is_null()) {
+    out.reset();
+    return;
   }
+  c10::Device device(c10::DeviceType::CPU);
+  readValue(value, name, device);
+  out = device;
 }
 
 void rejectUnknownKeys(const Json& object, const std::string& where, const std::vector<const char*>& known) {

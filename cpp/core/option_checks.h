@@ -23,6 +23,7 @@ struct Range {
 };
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr Range kFinite{-kInfinity, kInfinity, false, false, "a finite number"};
 constexpr Range kNonNegative{0, kInfinity, true, false, "a finite number ≥ 0"};
 constexpr Range kPositive{0, kInfinity, false, false, "a positive finite number"};
 constexpr Range kUnitInterval{0, 1, true, false, "a number in [0, 1)"};  // momenta, betas

@@ -14,6 +14,12 @@ nlohmann::ordered_json convert(const Napi::Value& value, const std::string& wher
   if (value.IsNull() || value.IsUndefined()) return nullptr;
   if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
   if (value.IsNumber()) return value.As<Napi::Number>().DoubleValue();
+  if (value.IsBigInt()) {
+    bool lossless = false;
+    const int64_t integer = value.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) fail(ErrorKind::Argument, where + " must be an integer that fits in int64");
+    return integer;
+  }
   if (value.IsString()) return value.As<Napi::String>().Utf8Value();
   if (value.IsArray()) {
     Napi::Array array = value.As<Napi::Array>();
@@ -40,5 +46,30 @@ nlohmann::ordered_json convert(const Napi::Value& value, const std::string& wher
 }  // namespace
 
 nlohmann::ordered_json toJson(const Napi::Value& value, const std::string& where) { return convert(value, where, 0); }
+
+Napi::Value fromJson(Napi::Env env, const nlohmann::ordered_json& json) {
+  switch (json.type()) {
+    case nlohmann::ordered_json::value_t::boolean:
+      return Napi::Boolean::New(env, json.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_unsigned:
+    case nlohmann::ordered_json::value_t::number_float:
+      return Napi::Number::New(env, json.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return Napi::String::New(env, json.get_ref<const std::string&>());
+    case nlohmann::ordered_json::value_t::array: {
+      Napi::Array array = Napi::Array::New(env, json.size());
+      for (size_t i = 0; i < json.size(); ++i) array.Set(static_cast<uint32_t>(i), fromJson(env, json[i]));
+      return array;
+    }
+    case nlohmann::ordered_json::value_t::object: {
+      Napi::Object object = Napi::Object::New(env);
+      for (const auto& [key, value] : json.items()) object.Set(key, fromJson(env, value));
+      return object;
+    }
+    default:
+      return env.Null();
+  }
+}
 
 }  // namespace moonlight::napi
