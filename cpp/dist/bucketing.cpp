@@ -94,4 +94,23 @@ optim::GradientNorm globalNorm(ProcessGroup& group, const std::vector<at::Tensor
   return result;
 }
 
+std::vector<optim::ParameterState> gatherStateParts(ProcessGroup& group, const std::vector<optim::ParameterState>& params,
+                                                    const std::vector<optim::ParamGroupConfig>& groups,
+                                                    const std::function<int64_t(size_t)>& steps, const WritePart& writePart) {
+  std::vector<optim::ParameterState> full = params;
+  std::vector<at::Tensor> buffers;
+  for (size_t i = 0; i < full.size(); ++i) {
+    optim::allocateState(full[i], groups[full[i].group].kind);
+    full[i].steps = steps(i);
+    for (at::Tensor optim::ParameterState::*buffer :
+         {&optim::ParameterState::momentumBuffer, &optim::ParameterState::expAvg, &optim::ParameterState::expAvgSq}) {
+      if (!(full[i].*buffer).defined()) continue;
+      writePart(i, buffer, full[i].*buffer);
+      buffers.push_back(full[i].*buffer);
+    }
+  }
+  sumOverRanks(group, buffers);
+  return full;
+}
+
 }  // namespace moonlight::dist

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -55,6 +56,14 @@ at::Tensor flattenGradients(const Bucket& bucket, const std::vector<optim::Param
 
 // Sums `tensors` over the ranks in place with one all-reduce of their concatenation.
 void sumOverRanks(ProcessGroup& group, const std::vector<at::Tensor>& tensors);
+
+// Collective. The whole state from the parts the ranks own: per parameter, zero buffers of its group's kind
+// (steps: steps(i)); writePart(i, buffer, full) copies this rank's part of the buffer `buffer` into `full`,
+// then one sum over the ranks completes every buffer (each element is owned by exactly one rank).
+using WritePart = std::function<void(size_t, at::Tensor optim::ParameterState::*, at::Tensor&)>;
+std::vector<optim::ParameterState> gatherStateParts(ProcessGroup& group, const std::vector<optim::ParameterState>& params,
+                                                    const std::vector<optim::ParamGroupConfig>& groups,
+                                                    const std::function<int64_t(size_t)>& steps, const WritePart& writePart);
 
 // The global L2 norm from each rank's disjoint part of the averaged gradients (one scalar all-reduce), and
 // the clip coefficient min(1, maxNorm / (norm + 1e-6)) of torch's clip_grad_norm_.

@@ -112,43 +112,19 @@ optim::NamedTensors WholeMatrixStep::localState(const std::vector<ParameterState
   optim::NamedTensors state;
   for (size_t i = 0; i < params.size(); ++i) {
     if (owners_[i] != group_->rank()) continue;
-    const ParameterState& owned = owned_[i];
-    const std::string prefix = "state." + params[i].name + ".";
-    if (owned.momentumBuffer.defined()) state.emplace_back(prefix + "momentum_buffer", owned.momentumBuffer);
-    if (owned.expAvg.defined()) {
-      state.emplace_back(prefix + "exp_avg", owned.expAvg);
-      state.emplace_back(prefix + "exp_avg_sq", owned.expAvgSq);
-      state.emplace_back(prefix + "step", at::scalar_tensor(owned.steps, at::kLong));
-    }
-    state.emplace_back("shard." + params[i].name + ".range",
-                       at::tensor(std::vector<int64_t>{0, params[i].param.numel()}, at::kLong));
+    optim::exportShard(state, params[i].name, owned_[i], owned_[i].steps, 0, params[i].param.numel());
   }
   return state;
 }
 
 std::vector<ParameterState> WholeMatrixStep::gatherFullState(const std::vector<ParameterState>& params,
                                                              const std::vector<optim::ParamGroupConfig>& groups) {
-  std::vector<ParameterState> full = params;
-  std::vector<at::Tensor> buffers;
-  for (size_t i = 0; i < full.size(); ++i) {
-    optim::allocateState(full[i], groups[full[i].group].kind);
-    full[i].steps = owned_[i].steps;
-    const bool mine = owners_[i] == group_->rank();
-    if (full[i].momentumBuffer.defined()) {
-      if (mine) full[i].momentumBuffer.copy_(owned_[i].momentumBuffer);
-      buffers.push_back(full[i].momentumBuffer);
-    }
-    if (full[i].expAvg.defined()) {
-      if (mine) {
-        full[i].expAvg.copy_(owned_[i].expAvg);
-        full[i].expAvgSq.copy_(owned_[i].expAvgSq);
-      }
-      buffers.push_back(full[i].expAvg);
-      buffers.push_back(full[i].expAvgSq);
-    }
-  }
-  sumOverRanks(*group_, buffers);  // the owner contributes the values, everyone else zeros
-  return full;
+  // The owner contributes the values, everyone else zeros.
+  return gatherStateParts(
+      *group_, params, groups, [&](size_t i) { return owned_[i].steps; },
+      [&](size_t i, at::Tensor ParameterState::*buffer, at::Tensor& full) {
+        if (owners_[i] == group_->rank()) full.copy_(owned_[i].*buffer);
+      });
 }
 
 void WholeMatrixStep::scatterFullState(const std::vector<ParameterState>& full) {

@@ -149,40 +149,18 @@ optim::NamedTensors Zero1Step::localState(const std::vector<ParameterState>& par
   for (size_t i = 0; i < params.size(); ++i) {
     if (!pieces_[i]) continue;
     const Piece& piece = *pieces_[i];
-    const std::string prefix = "state." + params[i].name + ".";
-    if (piece.state.momentumBuffer.defined()) state.emplace_back(prefix + "momentum_buffer", piece.state.momentumBuffer);
-    if (piece.state.expAvg.defined()) {
-      state.emplace_back(prefix + "exp_avg", piece.state.expAvg);
-      state.emplace_back(prefix + "exp_avg_sq", piece.state.expAvgSq);
-      state.emplace_back(prefix + "step", at::scalar_tensor(adamwSteps_[i], at::kLong));
-    }
-    state.emplace_back("shard." + params[i].name + ".range",
-                       at::tensor(std::vector<int64_t>{piece.range.first, piece.range.end}, at::kLong));
+    optim::exportShard(state, params[i].name, piece.state, adamwSteps_[i], piece.range.first, piece.range.end);
   }
   return state;
 }
 
 std::vector<ParameterState> Zero1Step::gatherFullState(const std::vector<ParameterState>& params,
                                                        const std::vector<optim::ParamGroupConfig>& groups) {
-  std::vector<ParameterState> full = params;
-  std::vector<at::Tensor> buffers;
-  for (size_t i = 0; i < full.size(); ++i) {
-    optim::allocateState(full[i], groups[full[i].group].kind);
-    full[i].steps = adamwSteps_[i];
-    for (at::Tensor* buffer : {&full[i].momentumBuffer, &full[i].expAvg, &full[i].expAvgSq}) {
-      if (!buffer->defined()) continue;
-      if (pieces_[i]) {
-        const Piece& piece = *pieces_[i];
-        const at::Tensor& mine = buffer == &full[i].momentumBuffer ? piece.state.momentumBuffer
-                                 : buffer == &full[i].expAvg        ? piece.state.expAvg
-                                                                    : piece.state.expAvgSq;
-        flatView(*buffer, piece.range).copy_(mine);
-      }
-      buffers.push_back(*buffer);
-    }
-  }
-  sumOverRanks(*group_, buffers);  // each element is owned by exactly one rank; the others add zeros
-  return full;
+  return gatherStateParts(
+      *group_, params, groups, [&](size_t i) { return adamwSteps_[i]; },
+      [&](size_t i, at::Tensor ParameterState::*buffer, at::Tensor& full) {
+        if (pieces_[i]) flatView(full, pieces_[i]->range).copy_(pieces_[i]->state.*buffer);
+      });
 }
 
 void Zero1Step::scatterFullState(const std::vector<ParameterState>& full) {

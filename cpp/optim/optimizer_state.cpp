@@ -78,16 +78,24 @@ NamedTensors exportState(const std::vector<ParameterState>& states, const std::v
       out.emplace_back(groupKey(i, "ns_steps"), scalarLong(group.muon.newtonSchulz.steps));
     }
   }
-  for (const ParameterState& state : states) {
-    const std::string prefix = "state." + state.name + ".";
-    if (state.momentumBuffer.defined()) out.emplace_back(prefix + "momentum_buffer", state.momentumBuffer);
-    if (state.expAvg.defined()) {
-      out.emplace_back(prefix + "exp_avg", state.expAvg);
-      out.emplace_back(prefix + "exp_avg_sq", state.expAvgSq);
-      out.emplace_back(prefix + "step", scalarLong(state.steps));
-    }
-  }
+  for (const ParameterState& state : states) exportBuffers(out, state.name, state, state.steps);
   return out;
+}
+
+void exportBuffers(NamedTensors& out, const std::string& name, const ParameterState& buffers, int64_t steps) {
+  const std::string prefix = "state." + name + ".";
+  if (buffers.momentumBuffer.defined()) out.emplace_back(prefix + "momentum_buffer", buffers.momentumBuffer);
+  if (buffers.expAvg.defined()) {
+    out.emplace_back(prefix + "exp_avg", buffers.expAvg);
+    out.emplace_back(prefix + "exp_avg_sq", buffers.expAvgSq);
+    out.emplace_back(prefix + "step", scalarLong(steps));
+  }
+}
+
+void exportShard(NamedTensors& out, const std::string& name, const ParameterState& buffers, int64_t steps,
+                 int64_t first, int64_t end) {
+  exportBuffers(out, name, buffers, steps);
+  out.emplace_back("shard." + name + ".range", at::tensor(std::vector<int64_t>{first, end}, at::kLong));
 }
 
 void importState(std::vector<ParameterState>& states, std::vector<ParamGroupConfig>& groups, int64_t& stepCount,

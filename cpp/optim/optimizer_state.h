@@ -43,6 +43,14 @@ int64_t stateBytes(const std::vector<ParameterState>& states);
 NamedTensors exportState(const std::vector<ParameterState>& states, const std::vector<ParamGroupConfig>& groups,
                          int64_t stepCount);
 
+// One parameter's buffers as exportState names them: state.<name>.momentum_buffer | exp_avg | exp_avg_sq |
+// step (= `steps`).
+void exportBuffers(NamedTensors& out, const std::string& name, const ParameterState& buffers, int64_t steps);
+// A data-parallel rank's piece of one parameter (DistributedStep::localState): its buffers, and
+// shard.<name>.range = [first, end), the element offsets of the piece in the flattened parameter.
+void exportShard(NamedTensors& out, const std::string& name, const ParameterState& buffers, int64_t steps,
+                 int64_t first, int64_t end);
+
 // Checks every key, shape and dtype first and only then copies, so a bad state dict leaves the optimizer
 // unchanged (CheckpointError naming the key).
 void importState(std::vector<ParameterState>& states, std::vector<ParamGroupConfig>& groups, int64_t& stepCount,
