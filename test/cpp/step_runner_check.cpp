@@ -10,6 +10,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,35 +39,37 @@ const char* kConfigJson = R"({
   "seq_aux": true, "num_nextn_predict_layers": 0, "attention_bias": false, "rope_interleave": true
 })";
 
+// The config.json keys above by the ModelConfig key that reads them (src/models/config.ts maps them so for
+// the addon), per section of the typed config; the rest keep ModelConfig's defaults.
+struct KeySection {
+  const char* section;  // "" for the top level
+  std::vector<std::pair<const char*, const char*>> keys;
+};
+const KeySection kModelConfigKeys[] = {
+    {"",
+     {{"vocabSize", "vocab_size"}, {"hiddenSize", "hidden_size"}, {"intermediateSize", "intermediate_size"},
+      {"numHiddenLayers", "num_hidden_layers"}, {"numAttentionHeads", "num_attention_heads"},
+      {"numKeyValueHeads", "num_key_value_heads"}, {"maxPositionEmbeddings", "max_position_embeddings"},
+      {"rmsNormEps", "rms_norm_eps"}}},
+    {"rope", {{"theta", "rope_theta"}}},
+    {"mla",
+     {{"kvLoraRank", "kv_lora_rank"}, {"qkNopeHeadDim", "qk_nope_head_dim"}, {"qkRopeHeadDim", "qk_rope_head_dim"},
+      {"vHeadDim", "v_head_dim"}}},
+    {"moe",
+     {{"nRoutedExperts", "n_routed_experts"}, {"numExpertsPerTok", "num_experts_per_tok"},
+      {"nSharedExperts", "n_shared_experts"}, {"moeIntermediateSize", "moe_intermediate_size"},
+      {"firstKDenseReplace", "first_k_dense_replace"}, {"routedScalingFactor", "routed_scaling_factor"}}},
+};
+
 models::ModelConfig modelConfig() {
   const nlohmann::json raw = nlohmann::json::parse(kConfigJson);
-  models::ModelConfig config;
-  config.modelType = models::ModelType::DeepseekV3;
-  config.vocabSize = raw["vocab_size"];
-  config.hiddenSize = raw["hidden_size"];
-  config.intermediateSize = raw["intermediate_size"];
-  config.numHiddenLayers = raw["num_hidden_layers"];
-  config.numAttentionHeads = raw["num_attention_heads"];
-  config.numKeyValueHeads = raw["num_key_value_heads"];
-  config.headDim = config.hiddenSize / config.numAttentionHeads;
-  config.maxPositionEmbeddings = raw["max_position_embeddings"];
-  config.rmsNormEps = raw["rms_norm_eps"];
-  config.rope.theta = raw["rope_theta"];
-  models::MlaConfig mla;
-  mla.kvLoraRank = raw["kv_lora_rank"];
-  mla.qkNopeHeadDim = raw["qk_nope_head_dim"];
-  mla.qkRopeHeadDim = raw["qk_rope_head_dim"];
-  mla.vHeadDim = raw["v_head_dim"];
-  config.mla = mla;
-  models::MoeConfig moe;
-  moe.nRoutedExperts = raw["n_routed_experts"];
-  moe.numExpertsPerTok = raw["num_experts_per_tok"];
-  moe.nSharedExperts = raw["n_shared_experts"];
-  moe.moeIntermediateSize = raw["moe_intermediate_size"];
-  moe.firstKDenseReplace = raw["first_k_dense_replace"];
-  moe.routedScalingFactor = raw["routed_scaling_factor"];
-  config.moe = moe;
-  return config;
+  nlohmann::ordered_json typed = {{"modelType", "deepseek_v3"},
+                                  {"headDim", raw["hidden_size"].get<int64_t>() / raw["num_attention_heads"].get<int64_t>()}};
+  for (const KeySection& section : kModelConfigKeys) {
+    nlohmann::ordered_json& into = std::string_view(section.section).empty() ? typed : typed[section.section];
+    for (const auto& [key, hfKey] : section.keys) into[key] = raw[hfKey];
+  }
+  return models::modelConfigFromJson(typed);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> readAll(const std::string& path) {
