@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/errors.h"
+
 namespace moonlight::infer {
 
 class GenerationControl {
@@ -16,7 +18,9 @@ class GenerationControl {
   void cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }
 
+  // ArgumentError for a negative index.
   void stopSequence(int64_t sequence) {
+    if (sequence < 0) fail(ErrorKind::Argument, "sequence must be ≥ 0");
     std::lock_guard<std::mutex> lock(mutex_);
     if (sequence >= static_cast<int64_t>(stopRequested_.size())) stopRequested_.resize(sequence + 1, false);
     stopRequested_[sequence] = true;

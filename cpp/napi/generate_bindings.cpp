@@ -1,12 +1,13 @@
-// Generation bindings (src/infer/ is their TypeScript side): convert the arguments, run infer::generate as one
+// Generation bindings (src/infer/ is their TypeScript side): unwrap the arguments, run infer::generate as one
 // job off the JS thread, and hand each step's tokens back through a thread-safe function while it runs.
 #include <memory>
 
 #include "core/errors.h"
-#include "infer/generator.h"
+#include "infer/generate_json.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
+#include "napi/json_value.h"
 #include "napi/model_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
@@ -14,25 +15,6 @@
 namespace moonlight::napi {
 
 namespace {
-
-infer::GenerateOptions readOptions(const Napi::Value& value) {
-  infer::GenerateOptions options;
-  if (!value.IsObject()) fail(ErrorKind::Argument, "options must be an object");
-  Napi::Object object = value.As<Napi::Object>();
-  auto present = [&](const char* key) {
-    Napi::Value field = object.Get(key);
-    return !field.IsUndefined() && !field.IsNull();
-  };
-  if (present("maxNewTokens")) options.maxNewTokens = toInt64(object.Get("maxNewTokens"), "options.maxNewTokens");
-  if (present("temperature")) options.sampling.temperature = toDouble(object.Get("temperature"), "options.temperature");
-  if (present("topK")) options.sampling.topK = toInt64(object.Get("topK"), "options.topK");
-  if (present("topP")) options.sampling.topP = toDouble(object.Get("topP"), "options.topP");
-  if (present("seed")) options.seed = static_cast<uint64_t>(toInt64(object.Get("seed"), "options.seed"));
-  if (present("stopTokenIds")) options.stopTokenIds = toInt64List(object.Get("stopTokenIds"), "options.stopTokenIds");
-  if (present("returnLogits")) options.returnLogits = toBool(object.Get("returnLogits"), "options.returnLogits");
-  if (present("threads")) options.threads = toInt64(object.Get("threads"), "options.threads");
-  return options;
-}
 
 using ControlPointer = std::shared_ptr<infer::GenerationControl>;
 
@@ -61,10 +43,7 @@ Napi::Value generationControlCancel(const Napi::CallbackInfo& info) {
 // generationControlStop(control, sequence): that sequence ends after the current step, as on a stop token.
 Napi::Value generationControlStop(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    ControlPointer control = unwrapControl(argumentAt(info, 0));
-    const int64_t sequence = toInt64(argumentAt(info, 1), "sequence");
-    if (sequence < 0) fail(ErrorKind::Argument, "sequence must be ≥ 0");
-    control->stopSequence(sequence);
+    unwrapControl(argumentAt(info, 0))->stopSequence(toInt64(argumentAt(info, 1), "sequence"));
     return info.Env().Undefined();
   });
 }
@@ -75,35 +54,30 @@ struct StepTokens {
 };
 
 Napi::Value resultToJs(Napi::Env env, infer::GenerateResult& result) {
-  Napi::Object object = Napi::Object::New(env);
-  Napi::Array tokens = Napi::Array::New(env, result.tokens.size());
-  Napi::Array reasons = Napi::Array::New(env, result.tokens.size());
-  for (uint32_t b = 0; b < result.tokens.size(); ++b) {
-    Napi::Array row = Napi::Array::New(env, result.tokens[b].size());
-    for (uint32_t i = 0; i < result.tokens[b].size(); ++i) row.Set(i, static_cast<double>(result.tokens[b][i]));
-    tokens.Set(b, row);
-    reasons.Set(b, result.finishReasons[b]);
-  }
-  object.Set("tokens", tokens);
-  object.Set("finishReasons", reasons);
-  object.Set("stepLogits", result.stepLogits.defined() ? TensorHandle::wrap(env, result.stepLogits) : env.Null());
-  object.Set("cacheBytes", static_cast<double>(result.cacheBytes));
-  object.Set("cacheCapacity", static_cast<double>(result.cacheCapacity));
-  object.Set("prefillSeconds", result.prefillSeconds);
-  object.Set("decodeSeconds", result.decodeSeconds);
-  object.Set("threads", static_cast<double>(result.threads));
+  Napi::Object object = fromJson(env, infer::generateResultToJson(result)).As<Napi::Object>();
+  if (result.stepLogits.defined()) object.Set("stepLogits", TensorHandle::wrap(env, result.stepLogits));
   return object;
 }
 
+// onTokens(tokens: number[], emitted: boolean[]) on the JS thread, for a step's tokens made on the worker.
+infer::TokenCallback streamTo(std::shared_ptr<Napi::ThreadSafeFunction> stream) {
+  if (!stream) return {};
+  return [stream](const std::vector<int64_t>& tokens, const std::vector<bool>& emitted) {
+    stream->BlockingCall(new StepTokens{tokens, emitted}, [](Napi::Env env, Napi::Function function, StepTokens* data) {
+      std::unique_ptr<StepTokens> step(data);
+      function.Call({fromJson(env, step->tokens), fromJson(env, step->emitted)});
+    });
+  };
+}
+
 // generate(model, inputIds, attentionMask | null, options, onTokens | null, control | null) → Promise<result>.
-// onTokens(tokens: number[], emitted: boolean[]) is called once per step, on the JS thread.
 Napi::Value generate(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<models::CausalLM> model = ModelHandle::unwrap(argumentAt(info, 0), "model");
     at::Tensor inputIds = TensorHandle::unwrap(argumentAt(info, 1), "inputIds");
     Napi::Value maskValue = argumentAt(info, 2);
     at::Tensor mask = maskValue.IsNull() || maskValue.IsUndefined() ? at::Tensor() : TensorHandle::unwrap(maskValue, "attentionMask");
-    infer::GenerateOptions options = readOptions(argumentAt(info, 3));
+    infer::GenerateOptions options = infer::generateOptionsFromJson(toJson(argumentAt(info, 3), "options"));
     Napi::Value callback = argumentAt(info, 4);
     std::shared_ptr<Napi::ThreadSafeFunction> stream;
     if (callback.IsFunction()) {
@@ -120,24 +94,8 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
               stream.get(), [](Napi::ThreadSafeFunction* function) {
                 if (function != nullptr) function->Release();
               });
-          infer::TokenCallback onTokens;
-          if (stream) {
-            onTokens = [stream](const std::vector<int64_t>& tokens, const std::vector<bool>& emitted) {
-              auto* step = new StepTokens{tokens, emitted};
-              stream->BlockingCall(step, [](Napi::Env env, Napi::Function function, StepTokens* data) {
-                std::unique_ptr<StepTokens> owned(data);
-                Napi::Array ids = Napi::Array::New(env, owned->tokens.size());
-                Napi::Array flags = Napi::Array::New(env, owned->tokens.size());
-                for (uint32_t b = 0; b < owned->tokens.size(); ++b) {
-                  ids.Set(b, static_cast<double>(owned->tokens[b]));
-                  flags.Set(b, static_cast<bool>(owned->emitted[b]));
-                }
-                function.Call({ids, flags});
-              });
-            };
-          }
           std::lock_guard<std::mutex> lock(model->mutex());
-          return infer::generate(*model, inputIds, mask, options, onTokens, control.get());
+          return infer::generate(*model, inputIds, mask, options, streamTo(stream), control.get());
         },
         resultToJs);
   });

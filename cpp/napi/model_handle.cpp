@@ -2,19 +2,16 @@
 
 #include <mutex>
 
-#include "core/device.h"
-#include "core/dtype.h"
 #include "core/errors.h"
 #include "napi/addon_state.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
-#include "napi/model_config_convert.h"
+#include "napi/json_value.h"
 #include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
-#include "train/model_size.h"
-#include "train/step_runner.h"
-#include "napi/step_diagnostics_convert.h"
+#include "train/model_calls.h"
+#include "train/step_json.h"
 
 namespace moonlight::napi {
 
@@ -34,64 +31,20 @@ models::ForwardInputs readInputs(const Napi::CallbackInfo& info) {
   return inputs;
 }
 
-Napi::Value tensorOrNull(Napi::Env env, const at::Tensor& tensor) {
-  return tensor.defined() ? TensorHandle::wrap(env, tensor) : env.Null();
-}
-
-train::TrainStepOptions readTrainOptions(const Napi::Value& value) {
-  train::TrainStepOptions options;
-  if (value.IsUndefined() || value.IsNull()) return options;
-  if (!value.IsObject()) fail(ErrorKind::Argument, "options must be an object");
-  Napi::Object object = value.As<Napi::Object>();
-  auto present = [&](const char* key) {
-    Napi::Value field = object.Get(key);
-    return !field.IsUndefined() && !field.IsNull();
-  };
-  if (present("precision")) options.precision = train::parsePrecision(toString(object.Get("precision"), "options.precision"));
-  if (present("maxGradNorm")) options.maxGradNorm = toDouble(object.Get("maxGradNorm"), "options.maxGradNorm");
-  if (present("auxLossAlpha")) options.auxLossAlpha = toDouble(object.Get("auxLossAlpha"), "options.auxLossAlpha");
-  if (present("routerBiasUpdateRate")) {
-    options.routerBiasUpdateRate = toDouble(object.Get("routerBiasUpdateRate"), "options.routerBiasUpdateRate");
+// One micro-batch of trainStepBatches: [inputIds, attentionMask | null, labels].
+models::ForwardInputs readMicroBatch(const Napi::Value& entry, const std::string& where) {
+  if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 3) {
+    fail(ErrorKind::Argument, where + " must be [inputIds, attentionMask | null, labels]");
   }
-  readDiagnosticOptions(object, options);
-  return options;
+  Napi::Array triple = entry.As<Napi::Array>();
+  models::ForwardInputs inputs;
+  inputs.inputIds = TensorHandle::unwrap(triple.Get(0u), (where + "[0] (inputIds)").c_str());
+  inputs.attentionMask = optionalTensor(triple.Get(1u), (where + "[1] (attentionMask)").c_str());
+  inputs.labels = TensorHandle::unwrap(triple.Get(2u), (where + "[2] (labels)").c_str());
+  return inputs;
 }
 
-Napi::Array numbers(Napi::Env env, const std::vector<double>& values) {
-  Napi::Array array = Napi::Array::New(env, values.size());
-  for (size_t i = 0; i < values.size(); ++i) array.Set(static_cast<uint32_t>(i), values[i]);
-  return array;
-}
-
-struct ForwardResult {
-  at::Tensor logits;
-  at::Tensor loss;
-};
-
-Napi::Value trainStepToJs(Napi::Env env, train::StepOutcome& outcome) {
-  const train::TrainStepResult& result = outcome.metrics;
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("loss", result.loss);
-  object.Set("lmLoss", result.lmLoss);
-  object.Set("auxLoss", result.auxLoss);
-  object.Set("gradNorm", result.gradNorm);
-  object.Set("clipCoefficient", result.clipCoefficient);
-  object.Set("tokens", static_cast<double>(result.tokens));
-  Napi::Array layers = Napi::Array::New(env, result.moeLayerIndices.size());
-  Napi::Array load = Napi::Array::New(env, result.expertLoad.size());
-  for (uint32_t i = 0; i < result.moeLayerIndices.size(); ++i) {
-    layers.Set(i, static_cast<double>(result.moeLayerIndices[i]));
-    load.Set(i, numbers(env, result.expertLoad[i]));
-  }
-  object.Set("moeLayers", layers);
-  object.Set("expertLoad", load);
-  object.Set("optimizerSkipped", outcome.optimizer.skipped);
-  Napi::Array nonFinite = Napi::Array::New(env, outcome.optimizer.nonFiniteParameters.size());
-  for (uint32_t i = 0; i < nonFinite.Length(); ++i) nonFinite.Set(i, outcome.optimizer.nonFiniteParameters[i]);
-  object.Set("nonFiniteParameters", nonFinite);
-  setDiagnostics(env, object, result, outcome.diagnostics);
-  return object;
-}
+Napi::Value trainStepToJs(Napi::Env env, train::StepOutcome& outcome) { return fromJson(env, train::stepOutcomeToJson(outcome)); }
 
 }  // namespace
 
@@ -134,17 +87,7 @@ std::shared_ptr<models::CausalLM> ModelHandle::unwrap(const Napi::Value& value, 
 
 ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
   guard(info.Env(), [&]() {
-    models::ModelConfig config = toModelConfig(argumentAt(info, 0));
-    Napi::Value options = argumentAt(info, 1);
-    uint64_t seed = 0;
-    TensorSpec spec;
-    if (options.IsObject()) {
-      Napi::Value seedValue = options.As<Napi::Object>().Get("seed");
-      if (!seedValue.IsUndefined()) seed = static_cast<uint64_t>(toInt64(seedValue, "options.seed"));
-      spec = toTensorSpec(options);
-    }
-    if (!c10::isFloatingType(spec.dtype)) fail(ErrorKind::DType, "options.dtype must be a floating dtype");
-    model_ = std::make_shared<models::CausalLM>(std::move(config), spec.options(), seed);
+    model_ = train::makeCausalLM(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options"));
   });
 }
 
@@ -157,19 +100,12 @@ Napi::Value ModelHandle::forward(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
-    return PromiseWorker<ForwardResult>::start(
-        info.Env(), "moonlight:forward",
-        [model, inputs]() {
-          std::lock_guard<std::mutex> lock(model->mutex());
-          // The graph is recorded only in training mode (so loss.backward() works); eval() is inference.
-          at::AutoGradMode gradMode(model->training());
-          models::ForwardOutputs outputs = model->forward(inputs);
-          return ForwardResult{outputs.logits, outputs.loss};
-        },
-        [](Napi::Env env, ForwardResult& result) -> Napi::Value {
+    return PromiseWorker<models::ForwardOutputs>::start(
+        info.Env(), "moonlight:forward", [model, inputs]() { return train::forward(*model, inputs); },
+        [](Napi::Env env, models::ForwardOutputs& result) -> Napi::Value {
           Napi::Object object = Napi::Object::New(env);
           object.Set("logits", TensorHandle::wrap(env, result.logits));
-          object.Set("loss", tensorOrNull(env, result.loss));
+          object.Set("loss", result.loss.defined() ? TensorHandle::wrap(env, result.loss) : env.Null());
           return object;
         });
   });
@@ -179,14 +115,10 @@ Napi::Value ModelHandle::trainStep(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
-    train::TrainStepOptions options = readTrainOptions(argumentAt(info, 3));
+    train::TrainStepOptions options = train::trainStepOptionsFromJson(toJson(argumentAt(info, 3), "options"));
     return PromiseWorker<train::StepOutcome>::start(
         info.Env(), "moonlight:trainStep",
-        [model, inputs, options]() {
-          std::lock_guard<std::mutex> lock(model->mutex());
-          return train::runTrainStep(*model, {inputs}, options);
-        },
-        trainStepToJs);
+        [model, inputs, options]() { return train::trainStep(*model, {inputs}, options, nullptr); }, trainStepToJs);
   });
 }
 
@@ -200,28 +132,15 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
     Napi::Array batches = batchesValue.As<Napi::Array>();
     std::vector<models::ForwardInputs> microBatches;
     for (uint32_t i = 0; i < batches.Length(); ++i) {
-      const std::string where = "microBatches[" + std::to_string(i) + "]";
-      Napi::Value entry = batches.Get(i);
-      if (!entry.IsArray() || entry.As<Napi::Array>().Length() != 3) {
-        fail(ErrorKind::Argument, where + " must be [inputIds, attentionMask | null, labels]");
-      }
-      Napi::Array triple = entry.As<Napi::Array>();
-      models::ForwardInputs inputs;
-      inputs.inputIds = TensorHandle::unwrap(triple.Get(0u), (where + "[0] (inputIds)").c_str());
-      inputs.attentionMask = optionalTensor(triple.Get(1u), (where + "[1] (attentionMask)").c_str());
-      inputs.labels = TensorHandle::unwrap(triple.Get(2u), (where + "[2] (labels)").c_str());
-      microBatches.push_back(std::move(inputs));
+      microBatches.push_back(readMicroBatch(batches.Get(i), "microBatches[" + std::to_string(i) + "]"));
     }
-    train::TrainStepOptions options = readTrainOptions(argumentAt(info, 1));
+    train::TrainStepOptions options = train::trainStepOptionsFromJson(toJson(argumentAt(info, 1), "options"));
     Napi::Value optimizerValue = argumentAt(info, 2);
     std::shared_ptr<optim::Optimizer> optimizer;
     if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = unwrapOptimizer(optimizerValue, "optimizer");
     return PromiseWorker<train::StepOutcome>::start(
         info.Env(), "moonlight:trainStepBatches",
-        [model, microBatches, options, optimizer]() {
-          std::lock_guard<std::mutex> lock(model->mutex());
-          return train::runTrainStep(*model, microBatches, options, optimizer.get());
-        },
+        [model, microBatches, options, optimizer]() { return train::trainStep(*model, microBatches, options, optimizer.get()); },
         trainStepToJs);
   });
 }
@@ -232,28 +151,7 @@ Napi::Value ModelHandle::namedTensors(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    const std::string kind = toString(argumentAt(info, 0), "kind");
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    if (kind == "parameters") {
-      tensors = model->parameters().checkpointTensors(false, true, /*leaves=*/true);
-    } else if (kind == "state") {
-      tensors = model->parameters().checkpointTensors(false, false);
-    } else if (kind == "gradients") {
-      tensors = model->parameters().checkpointTensors(true, true);
-    } else if (kind == "stacks") {
-      tensors = model->parameters().storedTensors(true);
-    } else {
-      fail(ErrorKind::Argument, "kind must be 'parameters', 'state', 'gradients' or 'stacks', got '" + kind + "'");
-    }
-    Napi::Env env = info.Env();
-    Napi::Array result = Napi::Array::New(env, tensors.size());
-    for (uint32_t i = 0; i < tensors.size(); ++i) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, tensors[i].first);
-      pair.Set(1u, tensorOrNull(env, tensors[i].second));
-      result.Set(i, pair);
-    }
-    return result;
+    return TensorHandle::wrapNamed(info.Env(), train::namedTensors(*model, toJson(argumentAt(info, 0), "kind")));
   });
 }
 
@@ -262,13 +160,7 @@ Napi::Value ModelHandle::loadStateDict(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (auto& [name, tensor] : TensorHandle::unwrapNamed(argumentAt(info, 0), "stateDict")) {
-      // With tied embeddings lm_head.weight is the embedding itself: a checkpoint may still list it.
-      if (model->config().tieWordEmbeddings && name == "lm_head.weight") continue;
-      tensors.emplace_back(std::move(name), std::move(tensor));
-    }
-    model->parameters().load(tensors, toBool(argumentAt(info, 1), "strict"));
+    train::loadStateDict(*model, TensorHandle::unwrapNamed(argumentAt(info, 0), "stateDict"), toBool(argumentAt(info, 1), "strict"));
     return info.Env().Undefined();
   });
 }
@@ -291,18 +183,7 @@ Napi::Value ModelHandle::routerBiases(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    Napi::Env env = info.Env();
-    Napi::Array result = Napi::Array::New(env);
-    uint32_t next = 0;
-    for (size_t layer = 0; layer < model->layers().size(); ++layer) {
-      const models::MoeBlock* moe = model->layers()[layer].moe();
-      if (moe == nullptr) continue;
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, static_cast<double>(layer));
-      pair.Set(1u, TensorHandle::wrap(env, moe->router().correctionBias().clone()));
-      result.Set(next++, pair);
-    }
-    return result;
+    return TensorHandle::wrapNamed(info.Env(), train::routerBiases(*model));
   });
 }
 
@@ -310,17 +191,7 @@ Napi::Value ModelHandle::routerBiases(const Napi::CallbackInfo& info) {
 // activatedExcludingEmbeddings, trainingFlopsPerToken (with seqLen)}: from the model built on the meta device.
 Napi::Value ModelHandle::parameterCounts(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    const models::ModelConfig config = toModelConfig(argumentAt(info, 0));
-    const train::ParameterCounts counts = train::countParameters(config);
-    Napi::Object result = Napi::Object::New(info.Env());
-    result.Set("total", static_cast<double>(counts.total));
-    result.Set("totalExcludingEmbeddings", static_cast<double>(counts.totalExcludingEmbeddings));
-    result.Set("activated", static_cast<double>(counts.activated));
-    result.Set("activatedExcludingEmbeddings", static_cast<double>(counts.activatedExcludingEmbeddings));
-    if (!argumentAt(info, 1).IsUndefined()) {
-      result.Set("trainingFlopsPerToken", train::trainingFlopsPerToken(config, toInt64(argumentAt(info, 1), "seqLen")));
-    }
-    return result;
+    return fromJson(info.Env(), train::parameterCounts(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "seqLen")));
   });
 }
 

@@ -3,53 +3,21 @@
 // while a job holds the model, as the other weight-touching calls do.
 #include <mutex>
 
-#include "core/errors.h"
-#include "models/common/lora.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
+#include "napi/json_value.h"
 #include "napi/model_handle.h"
 #include "napi/tensor_handle.h"
+#include "train/lora_options.h"
 
 namespace moonlight::napi {
-
-namespace {
-
-Napi::Array stringArray(Napi::Env env, const std::vector<std::string>& values) {
-  Napi::Array array = Napi::Array::New(env, values.size());
-  for (uint32_t i = 0; i < values.size(); ++i) array.Set(i, values[i]);
-  return array;
-}
-
-// {rank, alpha, dropout, useRslora, targetModules: string[] | 'all-linear', seed}, validated in TS first.
-models::LoraConfig toLoraConfig(const Napi::Value& value) {
-  if (!value.IsObject()) fail(ErrorKind::Argument, "LoRA config must be an object");
-  Napi::Object object = value.As<Napi::Object>();
-  models::LoraConfig config;
-  config.rank = toInt64(object.Get("rank"), "lora.rank");
-  config.alpha = toDouble(object.Get("alpha"), "lora.alpha");
-  config.dropout = toDouble(object.Get("dropout"), "lora.dropout");
-  config.useRslora = toBool(object.Get("useRslora"), "lora.useRslora");
-  config.seed = static_cast<uint64_t>(toInt64(object.Get("seed"), "lora.seed"));
-  Napi::Value targets = object.Get("targetModules");
-  if (targets.IsString() && targets.As<Napi::String>().Utf8Value() == "all-linear") {
-    config.allLinear = true;
-  } else if (targets.IsArray()) {
-    Napi::Array array = targets.As<Napi::Array>();
-    for (uint32_t i = 0; i < array.Length(); ++i) config.targetModules.push_back(toString(array.Get(i), "lora.targetModules[]"));
-  } else {
-    fail(ErrorKind::Argument, "lora.targetModules must be 'all-linear' or an array of module names");
-  }
-  return config;
-}
-
-}  // namespace
 
 // attachLora(config) -> adapted module names (per expert for routed experts)
 Napi::Value ModelHandle::attachLora(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    return stringArray(info.Env(), models::attachLora(model->parameters(), toLoraConfig(argumentAt(info, 0))));
+    return fromJson(info.Env(), train::attachLora(model->parameters(), toJson(argumentAt(info, 0), "lora")));
   });
 }
 
@@ -86,7 +54,7 @@ Napi::Value ModelHandle::freeze(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const auto& model = live();
     auto lock = lockIdle(*model);
-    return stringArray(info.Env(), model->mutableParameters().freeze(toString(argumentAt(info, 0), "pattern")));
+    return fromJson(info.Env(), model->mutableParameters().freeze(toString(argumentAt(info, 0), "pattern")));
   });
 }
 

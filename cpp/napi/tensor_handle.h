@@ -21,6 +21,19 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   static const at::Tensor& unwrap(const Napi::Value& value, const char* argumentName);
   // [[name, Tensor], ...] from JS, in order; ArgumentErrors name `argumentName` and the entry's index.
   static std::vector<std::pair<std::string, at::Tensor>> unwrapNamed(const Napi::Value& value, const std::string& argumentName);
+  // [[key, Tensor | null], ...] for JS, in order; a key is a name or a number.
+  template <typename Key>
+  static Napi::Array wrapNamed(Napi::Env env, const std::vector<std::pair<Key, at::Tensor>>& tensors) {
+    Napi::Array pairs = Napi::Array::New(env, tensors.size());
+    for (uint32_t i = 0; i < tensors.size(); ++i) {
+      const auto& [key, tensor] = tensors[i];
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(0u, Napi::Value::From(env, key));
+      pair.Set(1u, tensor.defined() ? Napi::Value(wrap(env, tensor)) : env.Null());
+      pairs.Set(i, pair);
+    }
+    return pairs;
+  }
 
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;

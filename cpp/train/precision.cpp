@@ -2,17 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 
-#include "core/errors.h"
-
 namespace moonlight::train {
-
-Precision parsePrecision(const std::string& name) {
-  if (name == "fp32") return Precision::Fp32;
-  if (name == "bf16-mixed") return Precision::Bf16Mixed;
-  fail(ErrorKind::Argument, "precision is '" + name + "'; expected 'fp32' or 'bf16-mixed'");
-}
-
-const char* precisionName(Precision precision) { return precision == Precision::Fp32 ? "fp32" : "bf16-mixed"; }
 
 AutocastScope::AutocastScope(Precision precision, at::DeviceType deviceType) : deviceType_(deviceType) {
   if (precision != Precision::Bf16Mixed) return;

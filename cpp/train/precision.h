@@ -2,16 +2,16 @@
 // softmax and loss stay fp32 as autocast and the model code arrange).
 #pragma once
 
-#include <string>
-
 #include <ATen/ATen.h>
+
+#include "core/enum_names.h"
 
 namespace moonlight::train {
 
 enum class Precision { Fp32, Bf16Mixed };
-
-Precision parsePrecision(const std::string& name);  // "fp32" | "bf16-mixed"; ArgumentError otherwise
-const char* precisionName(Precision precision);
+constexpr EnumNames<Precision, 2> namesOf(Precision) {
+  return {{{"fp32", Precision::Fp32}, {"bf16-mixed", Precision::Bf16Mixed}}};
+}
 
 // Enables bf16 autocast for the model's device type in its scope (this thread only) and restores the
 // previous state afterwards, clearing autocast's weight-cast cache.

@@ -11,6 +11,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/option_checks.h"
 #include "models/common/causal_lm.h"
 
 namespace moonlight::train {
@@ -24,6 +25,14 @@ struct QkClipOptions {
   // extra forwards per step for the guarantee.
   bool remeasure = false;
 };
+
+// The keys of options.qkClip (core/json_options.h).
+template <typename Visit>
+void forEachField(QkClipOptions& o, Visit&& field) {
+  field("threshold", o.threshold, json_options::kPositive);
+  field("alpha", o.alpha, json_options::Range{0, 1, true, true, "a number in [0, 1]"});
+  field("remeasure", o.remeasure);
+}
 
 // maxLogits[layer]: [H] per MLA layer (undefined for others), as ForwardOutputs::maxAttentionLogits.
 // Returns the number of heads clipped.

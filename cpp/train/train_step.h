@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/option_checks.h"
 #include "dist/process_group.h"
 #include "models/common/causal_lm.h"
 #include "train/precision.h"
@@ -26,6 +27,18 @@ struct TrainStepOptions {
   // Diagnostic step: update/weight RMS are recorded as well (step_diagnostics.h); implies the logits.
   bool diagnostics = false;
 };
+
+// The keys of a step's options (src/models/native.ts's NativeTrainStepOptions; core/json_options.h).
+template <typename Visit>
+void forEachField(TrainStepOptions& o, Visit&& field) {
+  field("precision", o.precision);
+  field("maxGradNorm", o.maxGradNorm, json_options::kFinite);
+  field("auxLossAlpha", o.auxLossAlpha, json_options::kFinite);
+  field("routerBiasUpdateRate", o.routerBiasUpdateRate, json_options::kFinite);
+  field("recordAttentionLogits", o.recordAttentionLogits);
+  field("qkClip", o.qkClip);
+  field("diagnostics", o.diagnostics);
+}
 
 struct TrainStepResult {
   double loss = 0;      // lmLoss + auxLoss: what was differentiated
