@@ -39,16 +39,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("registerErrorClasses", Napi::Function::New<registerErrorClasses>(env, "registerErrorClasses"));
   exports.Set("cudaAvailable", Napi::Function::New<cudaAvailable>(env, "cudaAvailable"));
   exports.Set("cudaDeviceCount", Napi::Function::New<cudaDeviceCount>(env, "cudaDeviceCount"));
-  registerTensorFactories(env, exports);
-  registerTensorOps(env, exports);
-  registerAsyncTensorWork(env, exports);
+  registerApi(env, exports);
   registerIo(env, exports);
-  registerOptim(env, exports);
   registerModels(env, exports);
-  registerData(env, exports);
-  registerDist(env, exports);
   registerGenerate(env, exports);
-  registerAnalysis(env, exports);
   return exports;
 }
 

@@ -11,9 +11,8 @@ namespace moonlight::napi {
 
 struct AddonState {
   Napi::FunctionReference tensorHandleConstructor;
-  Napi::FunctionReference safetensorsHandleConstructor;
-  Napi::FunctionReference optimizerHandleConstructor;
   Napi::FunctionReference modelHandleConstructor;
+  std::map<std::string, Napi::FunctionReference> handleClasses;  // napi/core_handle.h, by class name
   std::map<std::string, Napi::FunctionReference> errorClasses;
 };
 

@@ -1,36 +1,34 @@
-// JS value -> C++ argument conversions for the bindings. Each names the argument it reads, so a wrong call
-// from outside the TS layer still gets an ArgumentError that says what was expected.
+// Single arguments for the bindings that unwrap by hand, read as the core reads data
+// (json_options::readArgument): an ArgumentError naming the argument when it is not what was expected.
+// Options objects and other data go to the core whole, as JSON (napi/json_value.h).
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <vector>
 
+#include <ATen/ATen.h>
 #include <napi.h>
 
-#include "tensor/tensor_spec.h"
+#include "core/json_options.h"
+#include "napi/json_value.h"
 
 namespace moonlight::napi {
 
 Napi::Value argumentAt(const Napi::CallbackInfo& info, size_t index);
-int64_t toInt64(const Napi::Value& value, const char* argumentName);
-double toDouble(const Napi::Value& value, const char* argumentName);
-bool toBool(const Napi::Value& value, const char* argumentName);
-std::string toString(const Napi::Value& value, const char* argumentName);
-std::vector<int64_t> toInt64List(const Napi::Value& value, const char* argumentName);
-std::optional<int64_t> toOptionalInt64(const Napi::Value& value, const char* argumentName);
 
-// {dtype?, device?, requiresGrad?}; missing fields keep TensorSpec's defaults (float32, cpu, false).
-TensorSpec toTensorSpec(const Napi::Value& value, c10::ScalarType defaultDtype = c10::ScalarType::Float);
+template <typename T>
+T argumentAs(const Napi::Value& value, const char* argumentName) {
+  return json_options::readArgument<T>(toJson(value, argumentName), argumentName);
+}
 
-Napi::Array fromInt64List(Napi::Env env, c10::IntArrayRef values);
+inline int64_t toInt64(const Napi::Value& value, const char* argumentName) { return argumentAs<int64_t>(value, argumentName); }
+inline double toDouble(const Napi::Value& value, const char* argumentName) { return argumentAs<double>(value, argumentName); }
+inline bool toBool(const Napi::Value& value, const char* argumentName) { return argumentAs<bool>(value, argumentName); }
+inline std::string toString(const Napi::Value& value, const char* argumentName) {
+  return argumentAs<std::string>(value, argumentName);
+}
 
-// {dtype?, device?} of loads: the target of a conversion, where given.
-struct ConversionTarget {
-  std::optional<c10::ScalarType> dtype;
-  std::optional<c10::Device> device;
-};
-ConversionTarget toConversionTarget(const Napi::Value& value);
+// A copy of the bytes of `host`, a contiguous CPU tensor.
+Napi::ArrayBuffer arrayBufferOf(Napi::Env env, const at::Tensor& host);
 
 }  // namespace moonlight::napi

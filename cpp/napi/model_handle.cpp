@@ -7,7 +7,7 @@
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
 #include "napi/json_value.h"
-#include "napi/optimizer_handle.h"
+#include "napi/core_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 #include "train/model_calls.h"
@@ -137,7 +137,7 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
     train::TrainStepOptions options = train::trainStepOptionsFromJson(toJson(argumentAt(info, 1), "options"));
     Napi::Value optimizerValue = argumentAt(info, 2);
     std::shared_ptr<optim::Optimizer> optimizer;
-    if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = unwrapOptimizer(optimizerValue, "optimizer");
+    if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = CoreHandle<optim::Optimizer>::unwrap(optimizerValue, "optimizer");
     return PromiseWorker<train::StepOutcome>::start(
         info.Env(), "moonlight:trainStepBatches",
         [model, microBatches, options, optimizer]() { return train::trainStep(*model, microBatches, options, optimizer.get()); },

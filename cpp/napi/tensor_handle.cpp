@@ -1,11 +1,9 @@
 #include "napi/tensor_handle.h"
 
-#include <cstring>
-
-#include "core/device.h"
-#include "core/dtype.h"
 #include "core/errors.h"
+#include "core/api_tables.h"
 #include "napi/addon_state.h"
+#include "napi/api_calls.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
 #include "tensor/host_transfer.h"
@@ -13,21 +11,16 @@
 namespace moonlight::napi {
 
 Napi::Function TensorHandle::defineClass(Napi::Env env) {
-  return DefineClass(env, "TensorHandle",
-                     {
-                         InstanceMethod<&TensorHandle::dispose>("dispose"),
-                         InstanceMethod<&TensorHandle::isDisposed>("isDisposed"),
-                         InstanceMethod<&TensorHandle::meta>("meta"),
-                         InstanceMethod<&TensorHandle::numel>("numel"),
-                         InstanceMethod<&TensorHandle::hostBytes>("hostBytes"),
-                         InstanceMethod<&TensorHandle::requiresGrad>("requiresGrad"),
-                         InstanceMethod<&TensorHandle::setRequiresGrad>("setRequiresGrad"),
-                         InstanceMethod<&TensorHandle::grad>("grad"),
-                         InstanceMethod<&TensorHandle::setGrad>("setGrad"),
-                         InstanceMethod<&TensorHandle::backward>("backward"),
-                         InstanceMethod<&TensorHandle::item>("item"),
-                         InstanceMethod<&TensorHandle::toHost>("toHost"),
-                     });
+  std::vector<PropertyDescriptor> methods = {
+      InstanceMethod<&TensorHandle::dispose>("dispose"),
+      InstanceMethod<&TensorHandle::isDisposed>("isDisposed"),
+      InstanceMethod<&TensorHandle::hostBytes>("hostBytes"),
+      InstanceMethod<&TensorHandle::toHost>("toHost"),
+  };
+  for (const api::Function& method : tensor::tensorMethods()) {
+    methods.push_back(InstanceMethod(method.name, &TensorHandle::callMethod, napi_default, const_cast<api::Function*>(&method)));
+  }
+  return DefineClass(env, "TensorHandle", methods);
 }
 
 Napi::Object TensorHandle::wrap(Napi::Env env, at::Tensor tensor) {
@@ -100,104 +93,19 @@ Napi::Value TensorHandle::isDisposed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !tensor_.defined());
 }
 
-Napi::Value TensorHandle::meta(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    const at::Tensor& tensor = live();
-    Napi::Object result = Napi::Object::New(info.Env());
-    result.Set("shape", fromInt64List(info.Env(), tensor.sizes()));
-    result.Set("dtype", dtypeName(tensor.scalar_type()));
-    result.Set("device", deviceName(tensor.device()));
-    return result;
-  });
-}
-
-Napi::Value TensorHandle::numel(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(live().numel()));
-  });
-}
-
 Napi::Value TensorHandle::hostBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(reportedHostBytes_));
 }
 
-Napi::Value TensorHandle::requiresGrad(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), live().requires_grad()); });
-}
-
-Napi::Value TensorHandle::setRequiresGrad(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    bool flag = toBool(argumentAt(info, 0), "requiresGrad");
-    at::Tensor tensor = live();
-    if (flag && !c10::isFloatingType(tensor.scalar_type())) {
-      fail(ErrorKind::DType, "requiresGrad needs a floating dtype, got " + dtypeName(tensor.scalar_type()));
-    }
-    tensor.set_requires_grad(flag);
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value TensorHandle::grad(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    const at::Tensor& grad = live().grad();
-    if (!grad.defined()) return info.Env().Null();
-    return wrap(info.Env(), grad);
-  });
-}
-
-Napi::Value TensorHandle::setGrad(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    at::Tensor tensor = live();
-    Napi::Value value = argumentAt(info, 0);
-    if (value.IsNull() || value.IsUndefined()) {
-      tensor.mutable_grad() = at::Tensor();
-      return info.Env().Undefined();
-    }
-    const at::Tensor& grad = unwrap(value, "grad");
-    if (!grad.sizes().equals(tensor.sizes())) {
-      fail(ErrorKind::Shape, "grad has shape " + c10::str(grad.sizes()) + " but the tensor has shape " +
-                                 c10::str(tensor.sizes()));
-    }
-    if (grad.scalar_type() != tensor.scalar_type() || grad.device() != tensor.device()) {
-      fail(ErrorKind::DType, "grad must have the tensor's dtype and device (" + dtypeName(tensor.scalar_type()) +
-                                 " on " + deviceName(tensor.device()) + ")");
-    }
-    tensor.mutable_grad() = grad.detach();
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value TensorHandle::backward(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    const at::Tensor& tensor = live();
-    Napi::Value gradient = argumentAt(info, 0);
-    Napi::Value retain = argumentAt(info, 1);
-    at::Tensor outputGradient;
-    if (!gradient.IsUndefined() && !gradient.IsNull()) outputGradient = unwrap(gradient, "gradient");
-    std::optional<bool> retainGraph;
-    if (!retain.IsUndefined()) retainGraph = toBool(retain, "retainGraph");
-    tensor.backward(outputGradient, retainGraph, /*create_graph=*/false);
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value TensorHandle::item(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    const at::Tensor& tensor = live();
-    if (tensor.numel() != 1) {
-      fail(ErrorKind::Shape, "item() needs a tensor with exactly one element, got shape " + c10::str(tensor.sizes()));
-    }
-    if (tensor.scalar_type() == c10::ScalarType::Bool) return Napi::Boolean::New(info.Env(), tensor.item<bool>());
-    return Napi::Number::New(info.Env(), tensor.item<double>());
-  });
-}
-
 Napi::Value TensorHandle::toHost(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    at::Tensor host = hostReadable(live());
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), host.nbytes());
-    if (host.nbytes() > 0) std::memcpy(buffer.Data(), host.data_ptr(), host.nbytes());
-    return buffer;
+    return arrayBufferOf(info.Env(), hostReadable(live()));
+  });
+}
+
+Napi::Value TensorHandle::callMethod(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    return callApiFunction(info, *static_cast<const api::Function*>(info.Data()), &live());
   });
 }
 

@@ -1,5 +1,6 @@
 // The JS-visible owner of one at::Tensor. JS holds it inside src/tensor/tensor.ts's Tensor; dispose()
-// frees the tensor at once, and the GC finalizer frees it if JS forgot to.
+// frees the tensor at once, and the GC finalizer frees it if JS forgot to. Its other methods are the core's
+// (tensor::tensorMethods in core/api_tables.h).
 #pragma once
 
 #include <napi.h>
@@ -45,16 +46,10 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
 
   Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value isDisposed(const Napi::CallbackInfo& info);
-  Napi::Value meta(const Napi::CallbackInfo& info);
-  Napi::Value numel(const Napi::CallbackInfo& info);
   Napi::Value hostBytes(const Napi::CallbackInfo& info);
-  Napi::Value requiresGrad(const Napi::CallbackInfo& info);
-  Napi::Value setRequiresGrad(const Napi::CallbackInfo& info);
-  Napi::Value grad(const Napi::CallbackInfo& info);
-  Napi::Value setGrad(const Napi::CallbackInfo& info);
-  Napi::Value backward(const Napi::CallbackInfo& info);
-  Napi::Value item(const Napi::CallbackInfo& info);
   Napi::Value toHost(const Napi::CallbackInfo& info);
+  // A method of the core's table: info.Data() is its entry.
+  Napi::Value callMethod(const Napi::CallbackInfo& info);
 
   at::Tensor tensor_;
   napi_env env_ = nullptr;

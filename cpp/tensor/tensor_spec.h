@@ -1,7 +1,9 @@
-// What a newly created tensor should be: dtype, device and whether autograd tracks it.
+// What a newly created tensor should be (dtype, device, whether autograd tracks it), and what a tensor
+// should be converted to; both read from the JS API's {dtype?, device?, requiresGrad?} objects.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -15,6 +17,25 @@ struct TensorSpec {
 
   at::TensorOptions options() const { return at::TensorOptions().dtype(dtype).device(device); }
 };
+
+template <typename Visit>
+void forEachField(TensorSpec& spec, Visit&& field) {
+  field("dtype", spec.dtype);
+  field("device", spec.device);
+  field("requiresGrad", spec.requiresGrad);
+}
+
+// Unset: as the tensor is.
+struct ConversionTarget {
+  std::optional<c10::ScalarType> dtype;
+  std::optional<c10::Device> device;
+};
+
+template <typename Visit>
+void forEachField(ConversionTarget& target, Visit&& field) {
+  field("dtype", target.dtype);
+  field("device", target.device);
+}
 
 // Marks a fresh tensor as an autograd leaf when the spec asks for it; only floating dtypes can carry grads.
 at::Tensor applyRequiresGrad(at::Tensor tensor, const TensorSpec& spec);
