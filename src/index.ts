@@ -50,11 +50,10 @@ export type {
   CheckpointTensorInfo,
   LoadOptions,
   NamedTensors,
-  SafetensorsDType,
-  SafetensorsTensorInfo,
   SaveOptions,
   ShardedSaveOptions,
 } from './io/safetensors';
+export type { SafetensorsDType, SafetensorsTensorInfo } from './native';
 export * from './optim';
 export * from './models';
 export * from './data';

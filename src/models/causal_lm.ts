@@ -3,7 +3,7 @@
  * off the JS thread; names and shapes of parameters are transformers' checkpoint names.
  */
 import { checkQkClip } from '../train/step_diagnostics';
-import type { QkClipOptions, StepDiagnostics } from '../train/step_diagnostics';
+import type { QkClipOptions } from '../train/step_diagnostics';
 import { ArgumentError, DisposedError } from '../errors';
 import { native } from '../native';
 import { checkDevice, Device } from '../tensor/device';
@@ -11,7 +11,7 @@ import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
-import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind } from './native';
+import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind, StepDiagnostics } from '../native';
 import { attachLoraTo, forgetLora, LoraOptions, loraSettingsOf, ResolvedLoraOptions } from './lora';
 import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
