@@ -80,6 +80,17 @@ export interface NativeModelsAddon {
     new (config: NativeModelConfig, options: NativeModelOptions): NativeModelHandle;
     parameterCounts(config: NativeModelConfig, seqLen?: number): NativeParameterCounts;
   };
+  /** As new ModelHandle, with the weights allocated and initialised off the JS thread (options checked at once). */
+  createModel(config: NativeModelConfig, options: NativeModelOptions): Promise<NativeModelHandle>;
+  /**
+   * A model built without initialisation and filled from the Hugging Face folder's safetensors files, off the
+   * JS thread; `unexpected` names the checkpoint tensors the model does not use.
+   */
+  loadPretrainedModel(
+    config: NativeModelConfig,
+    directory: string,
+    options: NativeModelOptions,
+  ): Promise<{ model: NativeModelHandle; unexpected: string[] }>;
   /** The MoE balance loss on given routing: scores [B, T, E], indices [B, T, K]. */
   balanceLoss(scores: H, indices: H, alpha: number, perSequence: boolean): H;
 }
