@@ -192,9 +192,13 @@ function parseMoe(raw: Raw, keys: KeyReader): MoeConfig {
   if (moe.topkGroup > moe.nGroup) {
     throw new ConfigError(`config key "topk_group" (${moe.topkGroup}) must not exceed n_group (${moe.nGroup})`);
   }
-  if (moe.numExpertsPerTok > (moe.nRoutedExperts / moe.nGroup) * moe.topkGroup) {
+  // Experts of dropped groups score -inf, as in transformers: k above the kept experts is defined only when
+  // k takes every expert (the core's ModelConfig check says the same and the why).
+  const kept = (moe.nRoutedExperts / moe.nGroup) * moe.topkGroup;
+  if (moe.numExpertsPerTok > moe.nRoutedExperts || (moe.numExpertsPerTok > kept && moe.numExpertsPerTok < moe.nRoutedExperts)) {
     throw new ConfigError(
-      `config key "num_experts_per_tok" (${moe.numExpertsPerTok}) exceeds the experts of topk_group groups`,
+      `config key "num_experts_per_tok" (${moe.numExpertsPerTok}) exceeds the ${kept} experts of topk_group groups ` +
+        `and is not n_routed_experts (${moe.nRoutedExperts}): top-k among tied -inf scores has no defined order`,
     );
   }
   return moe;
