@@ -8,7 +8,8 @@
 #include "napi/addon_state.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
-#include "napi/model_config_convert.h"
+#include "models/common/model_creation.h"
+#include "napi/json_value.h"
 #include "napi/optimizer_handle.h"
 #include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
@@ -134,18 +135,19 @@ std::shared_ptr<models::CausalLM> ModelHandle::unwrap(const Napi::Value& value, 
 
 ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
   guard(info.Env(), [&]() {
-    models::ModelConfig config = toModelConfig(argumentAt(info, 0));
-    Napi::Value options = argumentAt(info, 1);
-    uint64_t seed = 0;
-    TensorSpec spec;
-    if (options.IsObject()) {
-      Napi::Value seedValue = options.As<Napi::Object>().Get("seed");
-      if (!seedValue.IsUndefined()) seed = static_cast<uint64_t>(toInt64(seedValue, "options.seed"));
-      spec = toTensorSpec(options);
+    if (info.Length() == 1 && info[0].IsExternal()) {  // from wrap(): JS code cannot make an External
+      model_ = std::move(*info[0].As<Napi::External<std::shared_ptr<models::CausalLM>>>().Data());
+      return;
     }
-    if (!c10::isFloatingType(spec.dtype)) fail(ErrorKind::DType, "options.dtype must be a floating dtype");
-    model_ = std::make_shared<models::CausalLM>(std::move(config), spec.options(), seed);
+    model_ = models::createModel(
+        models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options")));
   });
+}
+
+Napi::Object ModelHandle::wrap(Napi::Env env, std::shared_ptr<models::CausalLM> model) {
+  // The constructor moves the model out of the External synchronously, within New().
+  return addonState(env).modelHandleConstructor.Value().New(
+      {Napi::External<std::shared_ptr<models::CausalLM>>::New(env, &model)});
 }
 
 const std::shared_ptr<models::CausalLM>& ModelHandle::live() const {
@@ -310,7 +312,7 @@ Napi::Value ModelHandle::routerBiases(const Napi::CallbackInfo& info) {
 // activatedExcludingEmbeddings, trainingFlopsPerToken (with seqLen)}: from the model built on the meta device.
 Napi::Value ModelHandle::parameterCounts(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    const models::ModelConfig config = toModelConfig(argumentAt(info, 0));
+    const models::ModelConfig config = models::modelConfigFromJson(toJson(argumentAt(info, 0), "config"));
     const train::ParameterCounts counts = train::countParameters(config);
     Napi::Object result = Napi::Object::New(info.Env());
     result.Set("total", static_cast<double>(counts.total));

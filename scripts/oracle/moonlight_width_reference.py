@@ -120,9 +120,22 @@ def load(request):
     }
 
 
+def logits(request):
+    from transformers import AutoModelForCausalLM
+
+    dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32}[request["dtype"]]
+    model = AutoModelForCausalLM.from_pretrained(request["dir"], dtype=dtype).eval()
+    input_ids = torch.tensor(request["input_ids"])
+    with torch.no_grad():
+        values = model(input_ids=input_ids).logits.float()
+        generated = model.generate(input_ids, max_new_tokens=request["new_tokens"], do_sample=False,
+                                   attention_mask=torch.ones_like(input_ids), pad_token_id=0)
+    return {"logits": values.tolist(), "greedy": generated[:, input_ids.shape[1]:].tolist()}
+
+
 def main():
     request = json.load(sys.stdin)
-    actions = {"make": make, "load": load}
+    actions = {"make": make, "load": load, "logits": logits}
     print(json.dumps(actions[request["action"]](request)))
 
 

@@ -42,16 +42,16 @@ export async function buildModel(options: ResolvedTrainerOptions, tokenizer: Tok
   if (spec instanceof CausalLM) {
     built = { model: spec, source: 'CausalLM instance', pretrained: true };
   } else if (typeof spec === 'object') {
-    built = { model: CausalLM.fromConfig(spec, { seed: options.seed }), source: 'config object', pretrained: false };
+    built = { model: await CausalLM.create(spec, { seed: options.seed }), source: 'config object', pretrained: false };
   } else if (isModelPreset(spec)) {
     const config = presetConfig(spec, {
       vocabSize: Math.ceil(tokenizer.vocabSize / vocabPaddingMultiple) * vocabPaddingMultiple,
       maxPositions: options.seqLen,
       ...options.modelSize,
     });
-    built = { model: CausalLM.fromConfig(config, { seed: options.seed }), source: spec, pretrained: false };
+    built = { model: await CausalLM.create(config, { seed: options.seed }), source: spec, pretrained: false };
   } else if (fs.existsSync(spec) && fs.statSync(spec).isDirectory()) {
-    built = { model: await CausalLM.fromPretrained(spec), source: path.resolve(spec), pretrained: true };
+    built = { model: await CausalLM.fromPretrained(spec, { dtype: 'float32' }), source: path.resolve(spec), pretrained: true };
   } else if (fs.existsSync(spec) && spec.endsWith('.json')) {
     let config: Record<string, unknown>;
     try {
@@ -59,7 +59,7 @@ export async function buildModel(options: ResolvedTrainerOptions, tokenizer: Tok
     } catch (error) {
       throw new ConfigError(`${spec} is not valid JSON (${(error as Error).message}); expected a model config.json`);
     }
-    built = { model: CausalLM.fromConfig(config, { seed: options.seed }), source: path.resolve(spec), pretrained: false };
+    built = { model: await CausalLM.create(config, { seed: options.seed }), source: path.resolve(spec), pretrained: false };
   } else {
     throw new ConfigError(
       `unknown model '${spec}': expected ${MODEL_PRESETS.join(', ')}, the path of a config.json, or a Hugging Face model folder`,

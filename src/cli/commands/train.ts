@@ -242,7 +242,7 @@ async function pretrain(args: TrainArgs, signal: AbortSignal): Promise<void> {
     const model = trainer.model;
     process.stdout.write(
       `model ${model.config.modelType} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
-        `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated), optimizer ${args.optimizer}, ` +
+        `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated, ${model.dtype} master weights), optimizer ${args.optimizer}, ` +
         `tokenizer ${trainer.tokenizer.name}, ${trainer.dataset.numTokens.toLocaleString('en-US')} tokens, ${trainer.totalSteps} steps\n` +
         `run folder: ${trainer.runDir}\n`,
     );

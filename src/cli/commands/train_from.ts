@@ -115,6 +115,7 @@ export async function runFineTuneCommand(args: TrainFromArgs & TrainRunArgs, giv
         `${d.droppedNoAssistant > 0 ? `, ${d.droppedNoAssistant} dropped (no assistant token left)` : ''}` +
         `${info.validationSamples > 0 ? `, ${info.validationSamples} held out for validation` : ''}\n` +
         `tokenizer: ${tuner.tokenizer.name}\n` +
+        `weights: ${info.loraModules.length > 0 ? `${info.weightsDtype} frozen base, float32 adapters` : `${info.weightsDtype} master weights`}\n` +
         `trainable parameters: ${info.trainableParameters.toLocaleString('en-US')}` +
         `${info.frozen.length > 0 ? ` (${info.frozen.length} tensors frozen)` : ''}\n` +
         `optimizer state: ${info.optimizerStateBytes.toLocaleString('en-US')} bytes (${args.optimizer}, trainable parameters only)\n` +
