@@ -49,6 +49,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerDist(env, exports);
   registerGenerate(env, exports);
   registerAnalysis(env, exports);
+  registerPlan(env, exports);
   return exports;
 }
 

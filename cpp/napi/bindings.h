@@ -15,5 +15,6 @@ void registerData(Napi::Env env, Napi::Object exports);
 void registerDist(Napi::Env env, Napi::Object exports);
 void registerGenerate(Napi::Env env, Napi::Object exports);
 void registerAnalysis(Napi::Env env, Napi::Object exports);
+void registerPlan(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi
