@@ -62,6 +62,7 @@ export * from './plot';
 export * from './dist';
 export * from './infer';
 export * from './eval';
+export * from './plan';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

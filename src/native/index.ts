@@ -17,6 +17,7 @@ import type { NativeGenerateAddon } from './generate';
 import type { NativeIoAddon } from './io';
 import type { NativeModelsAddon } from './models';
 import type { NativeOptimAddon } from './optim';
+import type { NativePlanAddon } from './plan';
 import type { NativeTensorAddon } from './tensor';
 
 /** The addon itself: the libtorch it was built for, and how its errors become this package's classes. */
@@ -32,7 +33,7 @@ export interface NativeCoreAddon {
 /** The addon's whole interface: the core plus one interface per area, each declared in its file of this folder. */
 export interface NativeAddon
   extends NativeCoreAddon, NativeTensorAddon, NativeIoAddon, NativeOptimAddon, NativeModelsAddon, NativeDataAddon,
-    NativeDistAddon, NativeGenerateAddon, NativeAnalysisAddon {}
+    NativeDistAddon, NativeGenerateAddon, NativeAnalysisAddon, NativePlanAddon {}
 
 export type * from './analysis';
 export type * from './data';
@@ -42,6 +43,7 @@ export type * from './io';
 export type * from './model_config';
 export type * from './models';
 export type * from './optim';
+export type * from './plan';
 export type * from './tensor';
 export type * from './train_step';
 
