@@ -18,15 +18,9 @@
 // Prints both sides and the ratios; asserts nothing.
 const fs = require('fs');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { root, rssBytes, runChild, childOrMain } = require('./bench-child');
 
-const root = path.resolve(__dirname, '..');
 const inputIds = [[1, 17, 42, 255, 3, 100, 77, 500]];
-
-function rssBytes(field) {
-  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
-  return Number(line.split(/\s+/)[1]) * 1024;
-}
 
 /** The child side: one load of ours, measured as the Python side measures transformers'. */
 async function loadOurs(directory, dtype) {
@@ -81,12 +75,6 @@ async function loraStepOurs(directory) {
   return { baseDtype: model.dtype, peakBytes: rssBytes('VmHWM'), peakAboveBeforeBytes: rssBytes('VmHWM') - before, losses };
 }
 
-function runChild(command, args, input) {
-  const result = spawnSync(command, args, { input, encoding: 'utf8', maxBuffer: 64 << 20, cwd: root });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr.slice(-4000)}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop());
-}
-
 function main() {
   const python = require('./oracle-python').oraclePython();
   const oracle = path.join(__dirname, 'oracle', 'moonlight_width_reference.py');
@@ -129,15 +117,4 @@ function main() {
   }
 }
 
-const children = { '--child': () => loadOurs(process.argv[3], process.argv[4]), '--lora-step': () => loraStepOurs(process.argv[3]) };
-if (children[process.argv[2]]) {
-  children[process.argv[2]]().then(
-    (result) => console.log(JSON.stringify(result)),
-    (error) => {
-      console.error(error.stack || error.message);
-      process.exit(1);
-    },
-  );
-} else {
-  main();
-}
+childOrMain({ '--child': () => loadOurs(process.argv[3], process.argv[4]), '--lora-step': () => loraStepOurs(process.argv[3]) }, main);
