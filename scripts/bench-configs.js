@@ -1,6 +1,14 @@
 'use strict';
-// The small models the benchmarks share (bench:train, bench:generate), so their numbers compare.
+// The small models the benchmarks share (bench:train, bench:generate, the GPU check), so their numbers compare.
 module.exports = {
+  // bench:muon's 30 matrices of a small LLM's layer stack.
+  muonMatrices: [
+    ...Array(4).fill([1024, 1024]),
+    ...Array(16).fill([352, 1024]),
+    ...Array(8).fill([1024, 352]),
+    [2816, 1024],
+    [1024, 2816],
+  ],
   // DeepSeek-V3 / Moonlight shape: MLA without q-LoRA, 8 routed experts (top-2), 2 shared.
   deepseek_v3: {
     model_type: 'deepseek_v3', vocab_size: 4096, hidden_size: 256, intermediate_size: 704, moe_intermediate_size: 176,

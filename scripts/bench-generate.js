@@ -32,39 +32,12 @@ function prompts(batch) {
   return Array.from({ length: batch }, (_, b) => Array.from({ length: promptLength }, (_, t) => (b * 7919 + t * 104729 + 13) % config.vocab_size));
 }
 
-const PY = String.raw`
-import json, sys, time, torch
-sys.path.insert(0, sys.argv[1])
-from transformers_reference import MODELS, fill_weights
-req = json.load(sys.stdin)
-raw = dict(req["config"]); cls, model_cls = MODELS[raw.pop("model_type")]
-torch.manual_seed(0)
-model = model_cls(cls(**raw)).float().eval()
-fill_weights(model, 1)
-model.save_pretrained(req["out_dir"])
-model.generation_config.eos_token_id = None
-model.generation_config.pad_token_id = 0
-torch.set_num_threads(req["threads"])
-out = {"threads": torch.get_num_threads()}
-with torch.no_grad():
-    for batch in req["batches"]:
-        ids = torch.tensor(req["prompts"][str(batch)])
-        kwargs = dict(do_sample=False, attention_mask=torch.ones_like(ids))
-        model.generate(ids, max_new_tokens=4, min_new_tokens=4, **kwargs)  # warm-up
-        best = float("inf")
-        for _ in range(req["repeats"]):
-            start = time.perf_counter(); model.generate(ids, max_new_tokens=1, min_new_tokens=1, **kwargs); prefill = time.perf_counter() - start
-            start = time.perf_counter(); model.generate(ids, max_new_tokens=req["new"], min_new_tokens=req["new"], **kwargs); total = time.perf_counter() - start
-            best = min(best, total - prefill)
-        out[str(batch)] = {"decode_seconds": best}
-print(json.dumps(out))
-`;
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moonlight-bench-generate-'));
   const threads = Number(process.env.OMP_NUM_THREADS || os.cpus().length);
   const promptSets = Object.fromEntries(batches.map((b) => [String(b), prompts(b)]));
-  const py = spawnSync(python, ['-c', PY, path.join(root, 'scripts', 'oracle')], {
+  const py = spawnSync(python, [path.join(root, 'scripts', 'oracle', 'decode_bench.py')], {
     input: JSON.stringify({ config, out_dir: dir, batches, prompts: promptSets, new: newTokens, threads, repeats }),
     encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' },
   });

@@ -6,8 +6,7 @@
 //   npm run build:ts && npm run bench:muon [-- --threads N --steps S]
 const os = require('os');
 const path = require('path');
-const readline = require('readline');
-const { spawn } = require('child_process');
+const { startTorchMuon } = require('./bench-muon-torch');
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,60 +26,11 @@ if (!require('fs').existsSync(distEntry)) {
 }
 const moonlight = require(distEntry);
 
-const SHAPES = [
-  ...Array(4).fill([1024, 1024]),
-  ...Array(16).fill([352, 1024]),
-  ...Array(8).fill([1024, 352]),
-  [2816, 1024],
-  [1024, 2816],
-];
+const SHAPES = require('./bench-configs').muonMatrices;
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
-}
-
-// torch.optim.Muon with Moonlight's scale; one step per 'step' line on stdin, its time in ms on stdout.
-const PYTHON_STEPPER = `
-import json, sys, time, torch
-inp = json.loads(sys.stdin.readline())
-torch.set_num_threads(inp['threads'])
-torch.manual_seed(0)
-params = [torch.nn.Parameter(torch.randn(s) * 0.02) for s in inp['shapes']]
-for p in params:
-    p.grad = torch.randn_like(p)
-opt = torch.optim.Muon(params, adjust_lr_fn='match_rms_adamw')
-opt.step()
-print(json.dumps({'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
-for line in sys.stdin:
-    start = time.perf_counter()
-    opt.step()
-    print((time.perf_counter() - start) * 1e3, flush=True)
-`;
-
-function startTorch() {
-  const python = require('./oracle-python').oraclePython();
-  const child = spawn(python, ['-c', PYTHON_STEPPER], {
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), PYTHONWARNINGS: 'ignore' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = readline.createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
-  const next = () => new Promise((resolve) => waiting.push(resolve));
-  return {
-    ready: (() => {
-      const info = next();
-      child.stdin.write(`${JSON.stringify({ shapes: SHAPES, threads })}\n`);
-      return info.then((line) => JSON.parse(line));
-    })(),
-    async step() {
-      const reply = next();
-      child.stdin.write('step\n');
-      return Number(await reply);
-    },
-    close: () => child.stdin.end(),
-  };
 }
 
 async function main() {
@@ -90,7 +40,7 @@ async function main() {
   const muon = new moonlight.Muon(params, { updateScale: 'match-rms-adamw' });
   const adamw = new moonlight.AdamW(params);
   muon.stepSync(grads); // warm-up: first-touch allocations, oneDNN kernel selection
-  const torch = startTorch();
+  const torch = startTorchMuon({ python: require('./oracle-python').oraclePython(), shapes: SHAPES, threads });
   const torchInfo = await torch.ready;
   const oursMs = [];
   const torchMs = [];

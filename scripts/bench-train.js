@@ -88,42 +88,6 @@ async function benchOurs(model, optimizer, name) {
   return { times, loss };
 }
 
-const pythonBench = `
-import json, sys, time, torch
-from transformers import DeepseekV3Config, DeepseekV3ForCausalLM, Qwen2Config, Qwen2ForCausalLM
-req = json.load(sys.stdin)
-classes = {"deepseek_v3": (DeepseekV3Config, DeepseekV3ForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}
-raw = dict(req["config"])
-cfg_cls, model_cls = classes[raw.pop("model_type")]
-torch.manual_seed(0)
-model = model_cls(cfg_cls(**raw)).float().train()
-ids = torch.tensor(req["ids"], dtype=torch.long)
-optimizers = []
-if req["optimizer"]:
-    hidden = lambda n, p: p.ndim == 2 and "embed_tokens" not in n and "lm_head" not in n
-    muon = [p for n, p in model.named_parameters() if hidden(n, p)]
-    rest = [p for n, p in model.named_parameters() if not hidden(n, p)]
-    optimizers = [torch.optim.Muon(muon, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5,
-                                   adjust_lr_fn="match_rms_adamw"),
-                  torch.optim.AdamW(rest, lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)]
-def step():
-    model.zero_grad(set_to_none=True)
-    out = model(input_ids=ids, labels=ids)
-    out.loss.backward()
-    for opt in optimizers:
-        opt.step()
-    return out.loss.item()
-for _ in range(req["warmup"]):
-    step()
-times = []
-for _ in range(req["steps"]):
-    start = time.perf_counter()
-    loss = step()
-    times.append(time.perf_counter() - start)
-times.sort()
-print(json.dumps({"times": times, "loss": loss,
-                  "threads": torch.get_num_threads(), "attn": model.config._attn_implementation}))
-`;
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -131,7 +95,7 @@ function median(values) {
 }
 
 function benchTransformers(name) {
-  const result = spawnSync(python, ['-c', pythonBench], {
+  const result = spawnSync(python, [path.join(root, 'scripts', 'oracle', 'train_step_bench.py')], {
     input: JSON.stringify({ config: configs[name], ids: tokenBatch(configs[name].vocab_size), steps, warmup,
       optimizer: withOptimizer }),
     encoding: 'utf8',

@@ -1,7 +1,7 @@
 /**
  * Every error moonlight-torch throws is a MoonlightError; the subclass says what went wrong, the message
  * names the argument, key or file and what was expected. Native code throws these same classes
- * (src/native.ts registers them with the addon), so a libtorch failure is a TorchError, never an abort.
+ * (src/native/index.ts registers them with the addon), so a libtorch failure is a TorchError, never an abort.
  */
 export class MoonlightError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

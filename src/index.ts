@@ -50,11 +50,10 @@ export type {
   CheckpointTensorInfo,
   LoadOptions,
   NamedTensors,
-  SafetensorsDType,
-  SafetensorsTensorInfo,
   SaveOptions,
   ShardedSaveOptions,
 } from './io/safetensors';
+export type { SafetensorsDType, SafetensorsTensorInfo } from './native';
 export * from './optim';
 export * from './models';
 export * from './data';
@@ -63,6 +62,7 @@ export * from './plot';
 export * from './dist';
 export * from './infer';
 export * from './eval';
+export * from './plan';
 
 /** The libtorch version the addon was compiled against (loads the addon on first read). */
 export declare const libtorchVersion: string;

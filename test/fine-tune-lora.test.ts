@@ -191,6 +191,39 @@ test('Python PEFT loads our adapter folders (Qwen2 all-linear; DeepseekV3 attent
   })();
 }, 300_000);
 
+test('LoRA on a bf16 base (the default dtype of a bf16 folder): the base stays bf16, adapters are fp32, and after Muon steps the logits match PEFT on the same bf16 base', async () => {
+  const fp32 = await CausalLM.fromPretrained(baseDir('qwen2'), { dtype: 'float32' });
+  const bf16Dir = path.join(root, 'qwen2-bf16', 'model');
+  await fp32.savePretrained(bf16Dir, { dtype: 'bfloat16' });
+  fp32.dispose();
+  const model = await CausalLM.fromPretrained(bf16Dir);
+  try {
+    const base = model.stateDict();
+    expect(base.get('model.layers.0.self_attn.q_proj.weight')!.dtype).toBe('bfloat16');
+    base.forEach((t) => t.dispose());
+    const baseLogits = (await logitsOf(model)).to({ dtype: 'float32' });
+    model.attachLora({ targetModules: 'all-linear', rank: 4, alpha: 8 });
+    const trainable = model.namedParameters();
+    expect(new Set([...trainable.values()].map((t) => t.dtype))).toEqual(new Set(['float32']));
+    trainable.forEach((t) => t.dispose());
+    await trainSteps(model, 3, 0.02);
+    const ours = (await logitsOf(model)).to({ dtype: 'float32' });
+    const adapterDir = path.join(root, 'qwen2-bf16', 'adapter');
+    await saveLoraAdapter(model, adapterDir, { baseModelNameOrPath: bf16Dir });
+    const out = path.join(root, 'qwen2-bf16-peft.safetensors');
+    runPythonFile(LORA_ORACLE, { jobs: [{ kind: 'peft_logits', base_dir: bf16Dir, adapter_dir: adapterDir, input_ids: inputIds, out, dtype: 'bfloat16' }] }, 300_000);
+    const peft = (await loadSafetensors(out)).logits;
+    const scale = peft.abs().max().item() as number;
+    const difference = maxAbsDiff(peft, ours);
+    console.log(`qwen2 bf16 base: PEFT vs ours max |Δlogit| ${difference.toExponential(2)} (logit scale ${scale.toFixed(2)})`);
+    // Both run the base in bf16 (8 significant bits): a few units of 2^-8 of the scale apart, no more.
+    expect(difference).toBeLessThanOrEqual(scale * 2 ** -5);
+    expect(maxAbsDiff(baseLogits, ours)).toBeGreaterThan(4 * scale * 2 ** -5); // the adapters did change the model
+  } finally {
+    model.dispose();
+  }
+}, 300_000);
+
 test('freezing by pattern: no gradient, no optimizer state, weights unchanged by a step; bad patterns are ConfigErrors', async () => {
   const model = await CausalLM.fromPretrained(baseDir('deepseek_v3'));
   try {

@@ -73,7 +73,12 @@ describe.each(cases)('$name', ({ name }) => {
     ).results;
     expect(check).toEqual({ missing: [], unexpected: [], mismatched: [], warnings: [] });
     const theirs = (await loadSafetensors(path.join(root, `${name}-ours-logits.safetensors`))).logits;
-    const reloaded = await CausalLM.fromPretrained(out);
+    // The default dtype is the folder's own (bf16 here); the comparison with transformers' fp32 load asks for fp32.
+    const byDefault = await CausalLM.fromPretrained(out);
+    expect(byDefault.dtype).toBe('bfloat16');
+    expect(byDefault.stateDict().get('model.norm.weight')!.dtype).toBe('bfloat16');
+    byDefault.dispose();
+    const reloaded = await CausalLM.fromPretrained(out, { dtype: 'float32' });
     const { logits } = await reloaded.eval().forward(inputIds);
     expect(maxAbsDiff(logits, theirs)).toBeLessThan(1e-4);
     // The routing bias stays fp32 in the file even in a bf16 save (as transformers keeps it).

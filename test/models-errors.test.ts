@@ -22,6 +22,9 @@ describe('config errors', () => {
     ['missing q_lora_rank', without(moonlightTiny, 'q_lora_rank'), /"q_lora_rank" must be a positive integer or null/],
     ['n_group not dividing the experts', withKey(moonlightTiny, 'n_group', 3), /"n_group" \(3\)/],
     ['topk_group above n_group', { ...moonlightTiny, n_group: 2, topk_group: 4 }, /"topk_group" \(4\)/],
+    // 4 experts in the kept group, 5 chosen of 8: the fifth would be one of four tied -inf scores.
+    ['top-k between the kept experts and all experts', { ...moonlightTiny, n_group: 2, topk_group: 1, num_experts_per_tok: 5 }, /"num_experts_per_tok" \(5\) exceeds the 4 experts of topk_group groups/],
+    ['top-k above the experts', { ...moonlightTiny, num_experts_per_tok: 9 }, /"num_experts_per_tok" \(9\)/],
     ['unsupported scoring_func', withKey(moonlightTiny, 'scoring_func', 'softmax'), /"scoring_func" must be one of sigmoid/],
     ['unsupported rope type', withKey(qwen2Tiny, 'rope_scaling', { type: 'dynamic', factor: 2 }), /"rope_scaling.rope_type" is "dynamic"/],
     [

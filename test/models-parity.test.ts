@@ -53,6 +53,16 @@ const cases: Case[] = [
     attentionMask: [Array(12).fill(1), [...Array(9).fill(1), 0, 0, 0]],
   },
   {
+    // transformers' own DeepseekV3 test configuration routes top-8 of 8 experts with n_group 2 / topk_group 1: the
+    // dropped group's experts score -inf for the choice, yet k = 8 takes them all, with their sigmoid weights.
+    name: 'deepseek-v3 routing every expert past a group limit (top-8 of 8, n_group 2, topk_group 1)',
+    config: { ...moonlightTiny, n_group: 2, topk_group: 1, num_experts_per_tok: 8 },
+    useSavedConfig: false,
+    inputIds: ids(2, 10, 512, 5),
+    labels: ids(2, 10, 512, 5),
+    attentionMask: null,
+  },
+  {
     name: 'deepseek-v3 with half-split RoPE (rope_interleave false) and linear scaling, given in transformers-5 keys',
     config: deepseekHalfRopeTiny,
     useSavedConfig: false,

@@ -12,6 +12,7 @@ import {
   tensor,
   ArgumentError,
 } from '../src';
+import { seededUniform } from '../src/experiments/seeded_uniform';
 import { validFile, writeCorruptCorpus } from './helpers/corrupt-checkpoints';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'corrupt-corpus-'));
@@ -41,18 +42,6 @@ test('a valid file from the same generator loads (the corpus corrupts something 
   expect(Object.keys(loaded)).toEqual(['a', 'b']);
 });
 
-// A small deterministic PRNG (mulberry32) so a failure can be replayed from its iteration number.
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('2,000 random byte flips and truncations never crash: each load succeeds or is a CheckpointError', async () => {
   const seeds: Buffer[] = [validFile()];
   const ours = path.join(root, 'fuzz-seed.safetensors');
@@ -62,7 +51,7 @@ test('2,000 random byte flips and truncations never crash: each load succeeds or
     flag: tensor([true, false]),
   });
   seeds.push(fs.readFileSync(ours));
-  const next = random(1234);
+  const next = seededUniform(1234); // a failure replays from its iteration number
   const target = path.join(root, 'fuzz.safetensors');
   const outcomes = { loaded: 0, rejected: 0 };
   for (let iteration = 0; iteration < 2000; iteration++) {

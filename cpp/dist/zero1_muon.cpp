@@ -33,23 +33,8 @@ Zero1Step::Zero1Step(std::shared_ptr<ProcessGroup> group, const std::vector<Para
                      const std::vector<optim::ParamGroupConfig>& groups, int64_t bucketBytes)
     : group_(std::move(group)),
       buckets_(makeBuckets(params, groups, group_->worldSize(), bucketBytes)),
-      pieces_(params.size()),
       adamwSteps_(params.size(), 0) {
-  for (size_t b = 0; b < buckets_.size(); ++b) {
-    for (const BucketSlot& slot : buckets_[b].slots) {
-      auto range = ownedRange(buckets_[b], slot, group_->rank(), group_->worldSize());
-      if (!range) continue;
-      const ParameterState& param = params[slot.param];
-      ParameterState state;
-      state.name = param.name;
-      state.group = param.group;
-      // Allocated the way a single-process optimizer does, on this rank's piece only.
-      state.param = flatView(param.param, *range);
-      optim::allocateState(state, buckets_[b].kind);
-      state.param = at::Tensor();
-      pieces_[slot.param] = Piece{b, *range, std::move(state)};
-    }
-  }
+  pieces_ = zero1Pieces(buckets_, params, group_->rank(), group_->worldSize());
 }
 
 optim::GradientNorm Zero1Step::reduceGradients(const std::vector<ParameterState>& params,
@@ -136,13 +121,7 @@ void Zero1Step::gatherParameters(const std::vector<ParameterState>& params) {
   }
 }
 
-int64_t Zero1Step::stateBytes() const {
-  int64_t total = 0;
-  for (const auto& piece : pieces_) {
-    if (piece) total += optim::stateBytes({piece->state});
-  }
-  return total;
-}
+int64_t Zero1Step::stateBytes() const { return zero1StateBytes(pieces_); }
 
 optim::NamedTensors Zero1Step::localState(const std::vector<ParameterState>& params) const {
   optim::NamedTensors state;

@@ -13,6 +13,7 @@
 
 #include "dist/bucketing.h"
 #include "dist/process_group.h"
+#include "dist/zero1_partition.h"
 #include "optim/distributed_step.h"
 
 namespace moonlight::dist {
@@ -33,12 +34,7 @@ class Zero1Step : public optim::DistributedStep {
   void scatterFullState(const std::vector<optim::ParameterState>& full) override;
 
  private:
-  // This rank's piece of one parameter and the state of that piece (buffers of piece size; `param` unset).
-  struct Piece {
-    size_t bucket;
-    OwnedRange range;
-    optim::ParameterState state;
-  };
+  using Piece = Zero1Piece;
 
   void gatherParameters(const std::vector<optim::ParameterState>& params);
 

@@ -43,6 +43,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerIo(env, exports);
   registerModels(env, exports);
   registerGenerate(env, exports);
+  registerPlan(env, exports);
   return exports;
 }
 

@@ -10,5 +10,6 @@ void registerApi(Napi::Env env, Napi::Object exports);
 void registerIo(Napi::Env env, Napi::Object exports);
 void registerModels(Napi::Env env, Napi::Object exports);
 void registerGenerate(Napi::Env env, Napi::Object exports);
+void registerPlan(Napi::Env env, Napi::Object exports);
 
 }  // namespace moonlight::napi

@@ -2,12 +2,15 @@
 #include <ATen/ATen.h>
 
 #include "core/errors.h"
+#include "models/common/model_creation.h"
 #include "models/deepseek_v3/load_balance.h"
 #include "napi/addon_state.h"
 #include "napi/bindings.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
+#include "napi/json_value.h"
 #include "napi/model_handle.h"
+#include "napi/promise_worker.h"
 #include "napi/tensor_handle.h"
 
 namespace moonlight::napi {
@@ -30,12 +33,49 @@ Napi::Value balanceLoss(const Napi::CallbackInfo& info) {
   });
 }
 
+// createModel(config, {seed, dtype, device}) → Promise<ModelHandle>: options are checked at once, the
+// weights are allocated and initialised on a worker thread.
+Napi::Value createModel(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    models::ModelCreation creation =
+        models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options"));
+    return PromiseWorker<std::shared_ptr<models::CausalLM>>::start(
+        info.Env(), "moonlight:createModel", [creation]() { return models::createModel(creation); },
+        [](Napi::Env env, std::shared_ptr<models::CausalLM>& model) -> Napi::Value {
+          return ModelHandle::wrap(env, std::move(model));
+        });
+  });
+}
+
+// loadPretrainedModel(config, directory, {dtype, device}) → Promise<{model, unexpected}>: the model built
+// without initialisation and filled from the folder's safetensors files, on a worker thread.
+Napi::Value loadPretrainedModel(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    models::ModelCreation creation =
+        models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 2), "options"));
+    std::string directory = toString(argumentAt(info, 1), "directory");
+    return PromiseWorker<models::PretrainedModel>::start(
+        info.Env(), "moonlight:loadPretrainedModel",
+        [creation, directory]() { return models::loadPretrainedModel(creation, directory); },
+        [](Napi::Env env, models::PretrainedModel& loaded) -> Napi::Value {
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("model", ModelHandle::wrap(env, std::move(loaded.model)));
+          Napi::Array unexpected = Napi::Array::New(env, loaded.unexpected.size());
+          for (uint32_t i = 0; i < loaded.unexpected.size(); ++i) unexpected.Set(i, loaded.unexpected[i]);
+          result.Set("unexpected", unexpected);
+          return result;
+        });
+  });
+}
+
 }  // namespace
 
 void registerModels(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = ModelHandle::defineClass(env);
   addonState(env).modelHandleConstructor = Napi::Persistent(constructor);
   exports.Set("ModelHandle", constructor);
+  exports.Set("createModel", Napi::Function::New<createModel>(env, "createModel"));
+  exports.Set("loadPretrainedModel", Napi::Function::New<loadPretrainedModel>(env, "loadPretrainedModel"));
   exports.Set("balanceLoss", Napi::Function::New<balanceLoss>(env, "balanceLoss"));
 }
 

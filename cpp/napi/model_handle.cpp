@@ -6,6 +6,7 @@
 #include "napi/addon_state.h"
 #include "napi/convert.h"
 #include "napi/error_bridge.h"
+#include "models/common/model_creation.h"
 #include "napi/json_value.h"
 #include "napi/core_handle.h"
 #include "napi/promise_worker.h"
@@ -87,8 +88,19 @@ std::shared_ptr<models::CausalLM> ModelHandle::unwrap(const Napi::Value& value, 
 
 ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
   guard(info.Env(), [&]() {
-    model_ = train::makeCausalLM(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options"));
+    if (info.Length() == 1 && info[0].IsExternal()) {  // from wrap(): JS code cannot make an External
+      model_ = std::move(*info[0].As<Napi::External<std::shared_ptr<models::CausalLM>>>().Data());
+      return;
+    }
+    model_ = models::createModel(
+        models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options")));
   });
+}
+
+Napi::Object ModelHandle::wrap(Napi::Env env, std::shared_ptr<models::CausalLM> model) {
+  // The constructor moves the model out of the External synchronously, within New().
+  return addonState(env).modelHandleConstructor.Value().New(
+      {Napi::External<std::shared_ptr<models::CausalLM>>::New(env, &model)});
 }
 
 const std::shared_ptr<models::CausalLM>& ModelHandle::live() const {

@@ -84,9 +84,7 @@ void applyOrthogonalUpdate(at::Tensor param, const at::Tensor& orthogonal, const
   param.add_(orthogonal, -group.lr * scale);
 }
 
-void muonStep(const std::vector<MuonTask>& tasks) {
-  // Group first, compute later: the momentum update and NS input of a batch are made only when that
-  // batch runs, so the step's extra memory is one bounded batch, not a copy of every matrix at once.
+std::vector<std::vector<const MuonTask*>> muonBatches(const std::vector<MuonTask>& tasks) {
   std::map<BatchKey, std::vector<const MuonTask*>> groups;
   for (const MuonTask& task : tasks) {
     const at::Tensor& param = task.state->param;
@@ -98,30 +96,43 @@ void muonStep(const std::vector<MuonTask>& tasks) {
                  device.index(), param.scalar_type()};
     groups[key].push_back(&task);
   }
+  std::vector<std::vector<const MuonTask*>> batches;
   for (auto& [key, members] : groups) {
-    const NewtonSchulzConfig& ns = members.front()->group->muon.newtonSchulz;
     size_t first = 0;
     while (first < members.size()) {
       // Fill one batch up to kMaxBatchElements (a single larger parameter still forms a batch alone).
-      std::vector<PreparedUpdate> batch;
+      std::vector<const MuonTask*> batch;
       int64_t elements = 0;
       while (first < members.size() &&
              (batch.empty() || elements + members[first]->state->param.numel() <= kMaxBatchElements)) {
         elements += members[first]->state->param.numel();
-        batch.push_back(momentumUpdate(*members[first]));
+        batch.push_back(members[first]);
         ++first;
       }
-      std::vector<at::Tensor> inputs;
-      inputs.reserve(batch.size());
-      for (const PreparedUpdate& member : batch) inputs.push_back(member.wide);
-      at::Tensor stacked = inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
-      at::Tensor orthogonal = newtonSchulz(stacked, ns);
-      int64_t offset = 0;
-      for (const PreparedUpdate& member : batch) {
-        const int64_t count = member.wide.size(0);
-        applyUpdate(member, orthogonal.narrow(0, offset, count));
-        offset += count;
-      }
+      batches.push_back(std::move(batch));
+    }
+  }
+  return batches;
+}
+
+void muonStep(const std::vector<MuonTask>& tasks) {
+  // Group first, compute later: the momentum update and NS input of a batch are made only when that
+  // batch runs, so the step's extra memory is one bounded batch, not a copy of every matrix at once.
+  for (const std::vector<const MuonTask*>& members : muonBatches(tasks)) {
+    const NewtonSchulzConfig& ns = members.front()->group->muon.newtonSchulz;
+    std::vector<PreparedUpdate> batch;
+    batch.reserve(members.size());
+    for (const MuonTask* task : members) batch.push_back(momentumUpdate(*task));
+    std::vector<at::Tensor> inputs;
+    inputs.reserve(batch.size());
+    for (const PreparedUpdate& member : batch) inputs.push_back(member.wide);
+    at::Tensor stacked = inputs.size() == 1 ? inputs.front() : at::cat(inputs, 0);
+    at::Tensor orthogonal = newtonSchulz(stacked, ns);
+    int64_t offset = 0;
+    for (const PreparedUpdate& member : batch) {
+      const int64_t count = member.wide.size(0);
+      applyUpdate(member, orthogonal.narrow(0, offset, count));
+      offset += count;
     }
   }
 }

@@ -28,6 +28,11 @@ double updateScaleFactor(UpdateScale scale, int64_t rows, int64_t cols);
 
 void muonStep(const std::vector<MuonTask>& tasks);
 
+// The batches muonStep runs Newton–Schulz on, in order: same-shape matrices (up to orientation) of one group,
+// dtype and device, filled up to 64 Mi elements each (a larger parameter forms a batch alone). Only one batch's
+// momentum updates and iterates exist at a time, so the largest batch sets the step's extra memory.
+std::vector<std::vector<const MuonTask*>> muonBatches(const std::vector<MuonTask>& tasks);
+
 // The pieces of muonStep, for steps that split a matrix's state across data-parallel ranks (cpp/dist):
 // M ← μM + G in place on `buffer`, returning the Newton–Schulz input U (G + μM with Nesterov, else M).
 // Elementwise, so it applies to any slice of a parameter's momentum and gradient.

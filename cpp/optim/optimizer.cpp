@@ -27,8 +27,9 @@ Optimizer::Optimizer(std::vector<NamedParameter> params, RoutedGroups routed, No
       fail(ErrorKind::DType, "parameter '" + param.name + "' is " + dtypeName(param.tensor.scalar_type()) +
                                  "; the optimizer updates floating-point tensors only");
     }
-    // The same memory twice would be updated twice per step.
-    if (param.tensor.numel() > 0 && !storages.insert(param.tensor.data_ptr()).second) {
+    // The same memory twice would be updated twice per step. (Meta tensors, which a memory plan builds an
+    // optimizer on, have no memory to share.)
+    if (param.tensor.numel() > 0 && !param.tensor.is_meta() && !storages.insert(param.tensor.data_ptr()).second) {
       fail(ErrorKind::Config, "parameter '" + param.name + "' shares its memory with another parameter");
     }
     size_t group = routed.groupOf[i];

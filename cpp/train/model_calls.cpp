@@ -11,19 +11,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-struct ModelOptions {
-  int64_t seed = 0;
-  c10::ScalarType dtype = c10::ScalarType::Float;
-  c10::Device device = c10::Device(c10::DeviceType::CPU);
-};
-
-template <typename Visit>
-void forEachField(ModelOptions& o, Visit&& field) {
-  field("seed", o.seed);
-  field("dtype", o.dtype);
-  field("device", o.device);
-}
-
 enum class TensorKind { Parameters, State, Gradients, Stacks };
 constexpr EnumNames<TensorKind, 4> namesOf(TensorKind) {
   return {{{"parameters", TensorKind::Parameters},
@@ -33,15 +20,6 @@ constexpr EnumNames<TensorKind, 4> namesOf(TensorKind) {
 }
 
 }  // namespace
-
-std::shared_ptr<models::CausalLM> makeCausalLM(const Json& config, const Json& options) {
-  models::ModelConfig modelConfig = models::modelConfigFromJson(config);
-  ModelOptions read;
-  json_options::readOptions(options, "options", read, json_options::kCallArguments);
-  if (!c10::isFloatingType(read.dtype)) fail(ErrorKind::DType, "options.dtype must be a floating dtype");
-  return std::make_shared<models::CausalLM>(std::move(modelConfig), at::TensorOptions().dtype(read.dtype).device(read.device),
-                                            static_cast<uint64_t>(read.seed));
-}
 
 models::ForwardOutputs forward(const models::CausalLM& model, const models::ForwardInputs& inputs) {
   std::lock_guard<std::mutex> lock(model.mutex());

@@ -19,9 +19,6 @@ namespace moonlight::train {
 
 using NamedTensorList = std::vector<std::pair<std::string, at::Tensor>>;
 
-// config: src/models/config.ts's ModelConfig (models::modelConfigFromJson); options: {seed?, dtype?,
-// device?}, the dtype a floating one (DTypeError otherwise).
-std::shared_ptr<models::CausalLM> makeCausalLM(const nlohmann::ordered_json& config, const nlohmann::ordered_json& options);
 
 // The jobs the bindings run off the JS thread. Each holds the model's mutex, so jobs on one model run one at
 // a time. forward records the autograd graph only in training mode (so loss.backward() works): eval() is

@@ -12,8 +12,9 @@ const { findCudaToolkit } = require('../prebuild');
 const root = path.resolve(__dirname, '..', '..');
 
 const TORCH_PROBE = `
-import json, os, torch
+import importlib.metadata, json, os, torch
 info = {"version": torch.__version__, "cmakePrefixPath": torch.utils.cmake_prefix_path,
+        "transformers": importlib.metadata.version("transformers"),
         "root": os.path.dirname(torch.__file__), "cuda": torch.version.cuda, "devices": 0, "arch": None}
 if torch.cuda.is_available():
     info["devices"] = torch.cuda.device_count()

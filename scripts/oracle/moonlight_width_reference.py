@@ -10,6 +10,8 @@ stdin (JSON), one of:
       times AutoModelForCausalLM.from_pretrained(dir, dtype) followed by one forward pass of input_ids (so every
       weight is materialised), and reports the peak RSS above the RSS before the load (VmHWM after resetting it
       through /proc/self/clear_refs).
+  {"action": "logits", "dir": str, "dtype": ..., "input_ids": [[...]], "new_tokens": int, "device"?: str}
+      transformers' logits of input_ids and its greedy tokens, on `device` (default cpu).
 Prints one JSON object as its last line.
 """
 import json
@@ -120,9 +122,23 @@ def load(request):
     }
 
 
+def logits(request):
+    from transformers import AutoModelForCausalLM
+
+    dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32}[request["dtype"]]
+    device = torch.device(request.get("device", "cpu"))
+    model = AutoModelForCausalLM.from_pretrained(request["dir"], dtype=dtype).eval().to(device)
+    input_ids = torch.tensor(request["input_ids"], device=device)
+    with torch.no_grad():
+        values = model(input_ids=input_ids).logits.float()
+        generated = model.generate(input_ids, max_new_tokens=request["new_tokens"], do_sample=False,
+                                   attention_mask=torch.ones_like(input_ids), pad_token_id=0)
+    return {"logits": values.cpu().tolist(), "greedy": generated[:, input_ids.shape[1]:].tolist()}
+
+
 def main():
     request = json.load(sys.stdin)
-    actions = {"make": make, "load": load}
+    actions = {"make": make, "load": load, "logits": logits}
     print(json.dumps(actions[request["action"]](request)))
 
 

@@ -15,6 +15,7 @@ import { mergeCommand } from './commands/merge';
 import { analyzeCommand } from './commands/analyze';
 import { scalingCommand } from './commands/scaling';
 import { compareCommand } from './commands/compare';
+import { planCommand } from './commands/plan';
 
 export async function main(argv: string[]): Promise<void> {
   let suggestion = '';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(analyzeCommand)
     .command(scalingCommand)
     .command(compareCommand)
+    .command(planCommand)
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .strict()

@@ -21,7 +21,7 @@ import * as path from 'path';
 import { processIsAlive } from '../io/atomic_file';
 import { ArgumentError, ConfigError, DisposedError } from '../errors';
 import { native } from '../native';
-import type { NativeTensorHandle } from '../native';
+import type { NativeTokenCacheHandle } from '../native';
 import { Tensor } from '../tensor/tensor';
 import { DEFAULT_TEXT_FIELD, listSourceFiles, readDocuments, type DocumentSource, type SourceFile } from './text_sources';
 import type { TokenEncoder } from './tokenizer_types';
@@ -63,19 +63,6 @@ export interface PreparedTokenCache {
   sidecar: TokenCacheSidecar;
   /** true when an existing cache was used (nothing was tokenised). */
   reused: boolean;
-}
-
-/** The addon's token cache interface (cpp/napi/token_cache_bindings.cpp). */
-export interface NativeTokenCacheHandle {
-  numTokens(): number;
-  bytesPerToken(): number;
-  gather(starts: ArrayLike<number>, seqLen: number): Promise<NativeTensorHandle>;
-  gatherSync(starts: ArrayLike<number>, seqLen: number): NativeTensorHandle;
-  close(): void;
-}
-
-export interface NativeDataAddon {
-  TokenCacheHandle: new (path: string, bytesPerToken: number) => NativeTokenCacheHandle;
 }
 
 const CHUNK_TOKENS = 1 << 20;

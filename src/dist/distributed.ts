@@ -7,6 +7,7 @@
  */
 import { ArgumentError, DistributedError } from '../errors';
 import { native, NativeTensorHandle } from '../native';
+import type { DistributedBackend, ReduceOpName } from '../native';
 import { operandHandle, Tensor } from '../tensor/tensor';
 
 export interface DistributedInitOptions {
@@ -25,24 +26,6 @@ export interface DistributedInitOptions {
    * visible; 'gloo'; or 'nccl' (CUDA tensors only; a DistributedError in the CPU flavour, which has no NCCL).
    */
   backend?: DistributedBackend;
-}
-
-export type DistributedBackend = 'auto' | 'gloo' | 'nccl';
-
-export type ReduceOpName = 'sum' | 'avg';
-
-export interface NativeDistAddon {
-  distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number; backend?: DistributedBackend }): Promise<void>;
-  distDestroy(): void;
-  distState(): {
-    initialized: boolean; rank?: number; worldSize?: number; bytesSent?: number;
-    /** The backends in use: 'gloo', 'nccl' or 'gloo+nccl'. */
-    backend?: string;
-    glooCompiled: boolean; ncclCompiled: boolean;
-  };
-  distCollective(kind: 'allReduce' | 'allGather' | 'reduceScatter', tensor: NativeTensorHandle, op?: ReduceOpName): Promise<NativeTensorHandle>;
-  distCollective(kind: 'broadcast', tensor: NativeTensorHandle, root: number): Promise<NativeTensorHandle>;
-  distBarrier(): Promise<void>;
 }
 
 function integerFrom(value: number | undefined, variable: string, fallback: number | undefined, name: string): number {

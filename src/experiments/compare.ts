@@ -15,7 +15,8 @@ import { renderChartSvg } from '../plot/loss_chart';
 import { svgToPng } from '../plot/png';
 import { readDiagnostics } from '../plot/diagnostics_chart';
 import { Trainer } from '../train/trainer';
-import { finishedRun } from './scaling';
+import { finishedRun } from './scaling_run';
+import { notHiddenMatrix } from './update_rms_match';
 import type { TrainerOptions } from '../train/trainer_options';
 import type { QkClipOptions } from '../train/step_diagnostics';
 
@@ -44,9 +45,6 @@ export interface CompareSeries {
   weightRms: Array<[number, number]>;
   updateRms: Array<[number, number]>;
 }
-
-const notHiddenMatrix = (type: string): boolean =>
-  type === 'embed_tokens' || type === 'lm_head' || type === 'norms' || type.endsWith('.bias');
 
 /** "name=muon-wd0,optimizer=muon,lr=2e-3,wd=0,qk_clip=100" → a CompareConfig. */
 export function parseCompareConfig(spec: string): CompareConfig {

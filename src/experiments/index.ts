@@ -1,9 +1,11 @@
 export { fitPowerLawWithOffset, computeForLoss, computeRatioAtLoss, lossAtCompute } from './power_law_fit';
 export type { ComputePoint, PowerLawFit } from './power_law_fit';
 export { runScaling } from './scaling';
-export type { ScalingOptions, ScalingReport, ScalingRunResult, ScalingOptimizer } from './scaling';
+export type { CurveName, CurvePoint, ScalingComparison, ScalingCurve, ScalingOptions, ScalingReport, ScalingRunResult, ScalingOptimizer } from './scaling';
+export { bootstrapComputeRatio, seedMeanComputeRatio } from './compute_ratio';
+export type { ComputeRatioInterval, ComputeRatioSummary, SeededPoint } from './compute_ratio';
 export { SCALING_PRESETS, scalingPreset } from './scaling_presets';
-export type { ScalingPreset, ScalingSize } from './scaling_presets';
+export type { LrSearch, LrSearchAt, ScalingPreset, ScalingSize } from './scaling_presets';
 export { renderScalingChart, scalingChartOption } from './scaling_chart';
 export { analyzeCheckpoints, entropyTable, matrixType, svdEntropy } from './svd_entropy';
 export type { CheckpointEntropy, MatrixTypeEntropy } from './svd_entropy';

@@ -62,24 +62,36 @@ export function fitPowerLawWithOffset(points: readonly ComputePoint[]): PowerLaw
   // Coarse scan over [0, minLoss), then golden-section search around the best cell.
   const cells = 200;
   const top = minLoss * (1 - 1e-9);
+  // Each error is computed once (the bootstrap over seeds refits thousands of times).
   let best = 0;
+  let bestError = error(0);
   for (let i = 1; i < cells; ++i) {
-    if (error((top * i) / cells) < error((top * best) / cells)) best = i;
+    const e = error((top * i) / cells);
+    if (e < bestError) {
+      best = i;
+      bestError = e;
+    }
   }
   let lo = (top * Math.max(0, best - 1)) / cells;
   let hi = (top * Math.min(cells - 1, best + 1)) / cells;
   const ratio = (Math.sqrt(5) - 1) / 2;
   let x1 = hi - ratio * (hi - lo);
   let x2 = lo + ratio * (hi - lo);
+  let e1 = error(x1);
+  let e2 = error(x2);
   for (let iteration = 0; iteration < 100; ++iteration) {
-    if (error(x1) < error(x2)) {
+    if (e1 < e2) {
       hi = x2;
       x2 = x1;
+      e2 = e1;
       x1 = hi - ratio * (hi - lo);
+      e1 = error(x1);
     } else {
       lo = x1;
       x1 = x2;
+      e1 = e2;
       x2 = lo + ratio * (hi - lo);
+      e2 = error(x2);
     }
   }
   return fitWithOffset(points, (lo + hi) / 2);

@@ -9,13 +9,7 @@ import { ArgumentError, CheckpointError } from '../errors';
 import { loadShardedSafetensors } from '../io/safetensors';
 import { loadTrainingCheckpoint } from '../io/training_checkpoint';
 import { native } from '../native';
-import type { NativeTensorHandle } from '../native';
 import { operandHandle, Tensor } from '../tensor/tensor';
-
-export interface NativeAnalysisAddon {
-  svdEntropy(weights: NativeTensorHandle): Promise<number[]>;
-  matrixType(name: string): string;
-}
 
 /** One entropy per matrix of `weights` ([A, B] or a stack [..., A, B]). */
 export async function svdEntropy(weights: Tensor): Promise<number[]> {

@@ -5,11 +5,10 @@
  */
 import { ArgumentError } from '../errors';
 import { native } from '../native';
-import type { NativeModelHandle } from '../models/native';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import type { TokenEncoder } from '../data/tokenizer_types';
-import type { NativeGenerateOptions, NativeGenerateResult, NativeGenerationControl } from './native';
+import type { NativeGenerateOptions, NativeGenerateResult, NativeGenerationControl, NativeModelHandle } from '../native';
 import { StopStringWatcher } from './stop_strings';
 import { AsyncQueue } from './async_queue';
 

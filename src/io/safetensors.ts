@@ -6,21 +6,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError, CheckpointError } from '../errors';
-import { native, NativeTensorHandle } from '../native';
+import { native } from '../native';
+import type { NativeNamedTensors, NativeSafetensorsHandle, SafetensorsTensorInfo } from '../native';
 import { checkDevice, Device } from '../tensor/device';
 import { checkDType, DType } from '../tensor/dtype';
 import { operandHandle, Tensor } from '../tensor/tensor';
-
-/** The dtype names safetensors headers use. */
-export type SafetensorsDType =
-  | 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL' | 'F8_E4M3' | 'F8_E5M2';
-
-export interface SafetensorsTensorInfo {
-  dtype: SafetensorsDType;
-  shape: number[];
-  /** [begin, end) byte offsets in the data section. */
-  dataOffsets: [number, number];
-}
 
 export interface LoadOptions {
   /** Converts floating-point tensors to this dtype (integer and bool tensors keep theirs). */
@@ -41,31 +31,6 @@ export interface ShardedSaveOptions extends SaveOptions {
 }
 
 export type NamedTensors = Record<string, Tensor> | Map<string, Tensor> | Array<[string, Tensor]>;
-
-interface NativeSafetensorsHandle {
-  keys(): string[];
-  header(): Record<string, SafetensorsTensorInfo>;
-  metadata(): Record<string, string>;
-  get(name: string, options: { dtype?: string; device?: string }): NativeTensorHandle;
-  close(): void;
-}
-
-type Pairs = Array<[string, NativeTensorHandle]>;
-
-export interface NativeIoAddon {
-  safetensorsOpen(path: string): Promise<NativeSafetensorsHandle>;
-  safetensorsLoad(path: string, options: LoadOptions): Promise<Pairs>;
-  safetensorsSave(path: string, tensors: Pairs, metadata: Record<string, string>): Promise<void>;
-  shardedLoad(indexPath: string, options: LoadOptions): Promise<Pairs>;
-  shardedSave(
-    directory: string,
-    tensors: Pairs,
-    options: { maxShardBytes?: number; metadata?: Record<string, string>; prefix?: string },
-  ): Promise<string[]>;
-  shardedHeader(indexPath: string): Promise<Array<SafetensorsTensorInfo & { name: string; shard: string }>>;
-  rawBytes(tensor: NativeTensorHandle): Uint8Array;
-  commitCheckpointDirectory(staging: string, target: string): Promise<void>;
-}
 
 /** An open safetensors file: tensors are read lazily, by name, as zero-copy views where possible. */
 export class SafetensorsFile {
@@ -111,7 +76,7 @@ function checkPath(file: unknown, argumentName: string): string {
   return path.resolve(file);
 }
 
-function toPairs(tensors: NamedTensors): Pairs {
+function toPairs(tensors: NamedTensors): NativeNamedTensors {
   const entries: Array<[string, unknown]> =
     tensors instanceof Map ? [...tensors.entries()] : Array.isArray(tensors) ? tensors : Object.entries(tensors);
   return entries.map(([name, tensor]) => {
@@ -120,7 +85,7 @@ function toPairs(tensors: NamedTensors): Pairs {
   });
 }
 
-function fromPairs(pairs: Pairs): Record<string, Tensor> {
+function fromPairs(pairs: NativeNamedTensors): Record<string, Tensor> {
   const result: Record<string, Tensor> = {};
   for (const [name, handle] of pairs) result[name] = new Tensor(handle);
   return result;

@@ -3,15 +3,15 @@
  * off the JS thread; names and shapes of parameters are transformers' checkpoint names.
  */
 import { checkQkClip } from '../train/step_diagnostics';
-import type { QkClipOptions, StepDiagnostics } from '../train/step_diagnostics';
+import type { QkClipOptions } from '../train/step_diagnostics';
 import { ArgumentError, DisposedError } from '../errors';
 import { native } from '../native';
-import { checkDevice, Device } from '../tensor/device';
-import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
+import type { Device } from '../tensor/device';
+import type { DType } from '../tensor/dtype';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
-import type { NativeMicroBatch, NativeModelHandle, NativeTensorKind } from './native';
+import type { NativeMicroBatch, NativeModelHandle, NativeModelOptions, NativeTensorKind, StepDiagnostics } from '../native';
 import { attachLoraTo, forgetLora, LoraOptions, loraSettingsOf, ResolvedLoraOptions } from './lora';
 import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
@@ -129,25 +129,38 @@ function checkStepNumbers(options: AccumulatedStepOptions): void {
   }
 }
 
+// The core checks these options (errors name options.<key>).
+function nativeModelOptions(options: CausalLMOptions): NativeModelOptions {
+  return { seed: options.seed, dtype: options.dtype, device: options.device };
+}
+
 export class CausalLM {
   readonly config: ModelConfig;
+  /** dtype of the floating-point weights (the routers' correction biases stay float32 whatever it is). */
+  readonly dtype: DType;
   #handle: NativeModelHandle | null;
 
-  private constructor(config: ModelConfig, handle: NativeModelHandle) {
+  private constructor(config: ModelConfig, handle: NativeModelHandle, dtype: DType) {
     this.config = config;
     this.#handle = handle;
+    this.dtype = dtype;
   }
 
-  /** A freshly initialised model from a config.json object (either transformers key style). */
+  /**
+   * A freshly initialised model from a config.json object (either transformers key style), made on the JS
+   * thread: fine for small models; `CausalLM.create` makes large ones without blocking the event loop.
+   */
   static fromConfig(config: Record<string, unknown>, options: CausalLMOptions = {}): CausalLM {
     const parsed = parseModelConfig(config);
-    const seed = options.seed ?? 0;
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError(`options.seed must be a non-negative integer, got ${seed}`);
-    const dtype = checkDType(options.dtype ?? 'float32', 'options.dtype');
-    if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
-    const device = checkDevice(options.device ?? 'cpu', 'options.device');
     const { hf: _hf, ...nativeConfig } = parsed;
-    return new CausalLM(parsed, new (native().ModelHandle)(nativeConfig, { seed, dtype, device }));
+    return new CausalLM(parsed, new (native().ModelHandle)(nativeConfig, nativeModelOptions(options)), options.dtype ?? 'float32');
+  }
+
+  /** As fromConfig, with the weights allocated and initialised off the JS thread. */
+  static async create(config: Record<string, unknown>, options: CausalLMOptions = {}): Promise<CausalLM> {
+    const parsed = parseModelConfig(config);
+    const { hf: _hf, ...nativeConfig } = parsed;
+    return new CausalLM(parsed, await native().createModel(nativeConfig, nativeModelOptions(options)), options.dtype ?? 'float32');
   }
 
   private get handle(): NativeModelHandle {
@@ -300,7 +313,7 @@ export class CausalLM {
    * named by model.safetensors.index.json). See src/models/pretrained.ts for what is checked.
    */
   static async fromPretrained(directory: string, options: FromPretrainedOptions = {}): Promise<CausalLM> {
-    return loadPretrained((config, createOptions) => CausalLM.fromConfig(config, createOptions), directory, options);
+    return loadPretrained((config, handle, dtype) => new CausalLM(config, handle, dtype), directory, options);
   }
 
   /** Writes a Hugging Face folder that transformers' from_pretrained loads; returns the files written. */

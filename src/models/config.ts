@@ -8,75 +8,12 @@
  * Every problem is a ConfigError naming the key.
  */
 import { ConfigError } from '../errors';
+import type { MlaConfig, ModelType, MoeConfig, NativeModelConfig, RopeConfig, RopeType } from '../native';
 
-export type ModelType = 'deepseek_v3' | 'qwen2' | 'llama';
 export const MODEL_TYPES: readonly ModelType[] = ['deepseek_v3', 'qwen2', 'llama'];
 
-export type RopeType = 'default' | 'linear' | 'llama3' | 'yarn';
-
-export interface RopeConfig {
-  type: RopeType;
-  theta: number;
-  factor: number;
-  originalMaxPositionEmbeddings: number;
-  attentionFactor: number | null;
-  betaFast: number;
-  betaSlow: number;
-  mscale: number;
-  mscaleAllDim: number;
-  truncate: boolean;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-}
-
-/** Multi-head latent attention (DeepSeek-V3 / Moonlight). */
-export interface MlaConfig {
-  qLoraRank: number | null;
-  kvLoraRank: number;
-  qkNopeHeadDim: number;
-  qkRopeHeadDim: number;
-  vHeadDim: number;
-  ropeInterleave: boolean;
-}
-
-export interface MoeConfig {
-  nRoutedExperts: number;
-  numExpertsPerTok: number;
-  nSharedExperts: number;
-  moeIntermediateSize: number;
-  firstKDenseReplace: number;
-  moeLayerFreq: number;
-  nGroup: number;
-  topkGroup: number;
-  normTopkProb: boolean;
-  routedScalingFactor: number;
-  auxLossAlpha: number;
-  seqAux: boolean;
-}
-
-export interface ModelConfig {
-  modelType: ModelType;
-  vocabSize: number;
-  hiddenSize: number;
-  intermediateSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  numKeyValueHeads: number;
-  /** Attention head size of the dense models (Llama/Qwen2). */
-  headDim: number;
-  maxPositionEmbeddings: number;
-  rmsNormEps: number;
-  tieWordEmbeddings: boolean;
-  /** Biases on q/k/v (Qwen2 always; Llama: attention_bias). */
-  qkvBias: boolean;
-  /** Bias on o_proj (Llama: attention_bias). */
-  outputBias: boolean;
-  mlpBias: boolean;
-  initializerRange: number;
-  padTokenId: number | null;
-  rope: RopeConfig;
-  mla: MlaConfig | null;
-  moe: MoeConfig | null;
+/** A parsed config: the typed config the native models run on, and the config.json it was made from. */
+export interface ModelConfig extends NativeModelConfig {
   /** The config.json object as given. */
   hf: Readonly<Record<string, unknown>>;
 }
@@ -255,9 +192,13 @@ function parseMoe(raw: Raw, keys: KeyReader): MoeConfig {
   if (moe.topkGroup > moe.nGroup) {
     throw new ConfigError(`config key "topk_group" (${moe.topkGroup}) must not exceed n_group (${moe.nGroup})`);
   }
-  if (moe.numExpertsPerTok > (moe.nRoutedExperts / moe.nGroup) * moe.topkGroup) {
+  // Experts of dropped groups score -inf, as in transformers: k above the kept experts is defined only when
+  // k takes every expert (the core's ModelConfig check says the same and the why).
+  const kept = (moe.nRoutedExperts / moe.nGroup) * moe.topkGroup;
+  if (moe.numExpertsPerTok > moe.nRoutedExperts || (moe.numExpertsPerTok > kept && moe.numExpertsPerTok < moe.nRoutedExperts)) {
     throw new ConfigError(
-      `config key "num_experts_per_tok" (${moe.numExpertsPerTok}) exceeds the experts of topk_group groups`,
+      `config key "num_experts_per_tok" (${moe.numExpertsPerTok}) exceeds the ${kept} experts of topk_group groups ` +
+        `and is not n_routed_experts (${moe.nRoutedExperts}): top-k among tied -inf scores has no defined order`,
     );
   }
   return moe;

@@ -12,7 +12,8 @@ export type {
   OptimizerStepMetrics,
 } from './causal_lm';
 export { MODEL_TYPES, parseModelConfig } from './config';
-export type { MlaConfig, ModelConfig, ModelType, MoeConfig, RopeConfig, RopeType } from './config';
+export type { ModelConfig } from './config';
+export type { MlaConfig, ModelType, MoeConfig, RopeConfig, RopeType } from '../native';
 export { countParameters } from './parameter_count';
 export type { ParameterCountOptions } from './parameter_count';
 export { balanceLoss } from './load_balance';

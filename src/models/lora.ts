@@ -16,7 +16,7 @@ import { writeFileAtomically } from '../io/atomic_file';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import type { Tensor } from '../tensor/tensor';
 import type { CausalLM } from './causal_lm';
-import type { NativeModelHandle } from './native';
+import type { NativeModelHandle } from '../native';
 
 export interface LoraOptions {
   /** Rank r (default 8). */

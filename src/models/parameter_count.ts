@@ -6,8 +6,8 @@
  * The routing bias is state, not a parameter.
  */
 import { native } from '../native';
+import type { NativeParameterCounts } from '../native';
 import type { ModelConfig } from './config';
-import type { NativeParameterCounts } from './native';
 
 export interface ParameterCountOptions {
   excludeEmbeddings?: boolean;

@@ -2,24 +2,34 @@
  * Hugging Face model folders: config.json (either transformers key style), generation_config.json, and
  * weights in model.safetensors or shards named by model.safetensors.index.json.
  *
- * Loading builds the model from config.json and copies every checkpoint tensor into it (converted to the
- * model's dtype once; the routers' e_score_correction_bias stays fp32 whatever the file holds). Tensors
- * the model does not know (e.g. persisted rotary inv_freq buffers) are reported and ignored; tensors it
- * needs but the folder lacks are a CheckpointError listing them. Saving writes what transformers'
+ * Loading runs off the JS thread: the native side builds the model without initialising its weights and
+ * reads every checkpoint tensor from disk straight into place (per-expert tensors into their slice of the
+ * expert stack), converting dtype on the way, so the peak is the model itself plus a small staging buffer.
+ * The routers' e_score_correction_bias stays fp32 whatever the file holds. Tensors the model does not know
+ * (e.g. persisted rotary inv_freq buffers) are reported and ignored; tensors it needs but the folder lacks
+ * are a CheckpointError listing them, raised before any weight is read. Saving writes what transformers'
  * from_pretrained loads with no missing or unexpected keys: tied embeddings are stored once.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArgumentError, CheckpointError, ConfigError } from '../errors';
-import { loadShardedSafetensors, saveShardedSafetensors } from '../io/safetensors';
+import { ArgumentError, ConfigError, CheckpointError } from '../errors';
+import { saveShardedSafetensors } from '../io/safetensors';
+import { native } from '../native';
+import type { NativeModelHandle } from '../native';
 import { Device } from '../tensor/device';
 import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import type { CausalLM } from './causal_lm';
+import { ModelConfig, parseModelConfig } from './config';
 
 export interface FromPretrainedOptions {
-  /** Parameter dtype of the model (default float32: training keeps fp32 master weights). */
-  dtype?: DType;
+  /**
+   * Parameter dtype of the model. 'auto' (the default): the checkpoint's own, from config.json's
+   * `torch_dtype` (transformers 4) or `dtype` (transformers 5), float32 when it names none — bf16 for
+   * Moonlight, half the memory of float32, as transformers' `from_pretrained(torch_dtype="auto")`.
+   * Training code that needs fp32 master weights asks for 'float32' explicitly.
+   */
+  dtype?: DType | 'auto';
   device?: Device;
   /** Called with the names of checkpoint tensors the model does not use (default: one console.warn). */
   onUnexpectedTensors?: (names: string[]) => void;
@@ -67,8 +77,18 @@ function listNames(names: string[], limit = 12): string {
   return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')} … (${names.length} in all)`;
 }
 
+/** The dtype a config.json says its weights are stored in (float32 when it names none). */
+export function checkpointDType(config: Record<string, unknown>, file: string): DType {
+  const named = config.torch_dtype ?? config.dtype;
+  if (named === undefined || named === null || named === 'auto') return 'float32';
+  if (typeof named !== 'string') throw new ConfigError(`${file}: "torch_dtype" is ${JSON.stringify(named)}; expected a dtype name`);
+  const dtype = checkDType(named.replace(/^torch\./, ''), `${file}: "torch_dtype"`);
+  if (!isFloatingDType(dtype)) throw new ConfigError(`${file}: "torch_dtype" is ${dtype}; expected a floating dtype`);
+  return dtype;
+}
+
 export async function loadPretrained(
-  create: (config: Record<string, unknown>, options: { dtype: DType; device?: Device }) => CausalLM,
+  wrap: (config: ModelConfig, handle: NativeModelHandle, dtype: DType) => CausalLM,
   directory: string,
   options: FromPretrainedOptions = {},
 ): Promise<CausalLM> {
@@ -77,34 +97,23 @@ export async function loadPretrained(
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
     throw new CheckpointError(`${folder}: not a folder (expected a Hugging Face model folder)`);
   }
-  const config = readJson(path.join(folder, 'config.json'), true)!;
+  const configFile = path.join(folder, 'config.json');
+  const config = readJson(configFile, true)!;
   const generationConfig = readJson(path.join(folder, 'generation_config.json'), false);
-  const dtype = checkDType(options.dtype ?? 'float32', 'options.dtype');
+  const requested = options.dtype ?? 'auto';
+  const dtype = requested === 'auto' ? checkpointDType(config, configFile) : checkDType(requested, 'options.dtype');
   if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
-
-  const model = create(config, { dtype, device: options.device });
-  const weights = await loadShardedSafetensors(folder);
-  try {
-    const expected = model.stateDict();
-    const missing = [...expected.keys()].filter((name) => !(name in weights));
-    if (missing.length > 0) {
-      model.dispose();
-      throw new CheckpointError(`${folder}: the checkpoint lacks ${missing.length} tensor(s) the model needs: ${listNames(missing)}`);
-    }
-    const unexpected = Object.keys(weights).filter((name) => !expected.has(name));
-    const used: Record<string, Tensor> = {};
-    for (const name of expected.keys()) used[name] = weights[name];
-    for (const t of expected.values()) t.dispose();
-    model.loadStateDict(used);
-    if (unexpected.length > 0) {
-      (options.onUnexpectedTensors ?? ((names) => console.warn(`moonlight-torch: ${folder}: ignored ${names.length} tensor(s) the model does not use: ${listNames(names)}`)))(unexpected);
-    }
-    pretrainedInfo.set(model, { directory: folder, generationConfig, unexpectedTensors: unexpected });
-    return model;
-  } finally {
-    // The loaded tensors are views of the memory-mapped files: release them now that the model holds copies.
-    for (const t of Object.values(weights)) t.dispose();
+  const parsed = parseModelConfig(config);
+  const { hf: _hf, ...nativeConfig } = parsed;
+  const loaded = await native().loadPretrainedModel(nativeConfig, folder, { dtype, device: options.device ?? 'cpu' });
+  const model = wrap(parsed, loaded.model, dtype);
+  if (loaded.unexpected.length > 0) {
+    const report = options.onUnexpectedTensors ??
+      ((names: string[]) => console.warn(`moonlight-torch: ${folder}: ignored ${names.length} tensor(s) the model does not use: ${listNames(names)}`));
+    report(loaded.unexpected);
   }
+  pretrainedInfo.set(model, { directory: folder, generationConfig, unexpectedTensors: loaded.unexpected });
+  return model;
 }
 
 function writeJsonAtomically(file: string, value: unknown): void {

@@ -5,15 +5,9 @@
  */
 import { ArgumentError } from '../errors';
 import { native, NativeTensorHandle } from '../native';
+import type { NativeOptimizerHandle, OptimizerName, ParamGroupInfo, StepReport } from '../native';
 import { operandHandle, Tensor } from '../tensor/tensor';
-import { collectParameters, NamedParameters, NativeGroupRequest, NativeParameter, OptimizerName, ParamGroup, ParamGroupInfo } from './parameters';
-
-export interface StepReport {
-  /** True when the step was skipped because of NaN/Inf gradients (nonFiniteGrads: 'skip'). */
-  skipped: boolean;
-  /** The parameters whose gradients were not finite, when skipped. */
-  nonFiniteParameters: string[];
-}
+import { collectParameters, NamedParameters, ParamGroup } from './parameters';
 
 /**
  * Data parallelism: the optimizer state is partitioned over the ranks of `distributed.init()` and step()
@@ -29,25 +23,6 @@ export interface DistributedOptimizerOptions {
 
 /** What step() does with NaN/Inf gradients: throw an ArgumentError naming them, or skip the step. */
 export type NonFiniteGradPolicy = 'error' | 'skip';
-
-export interface NativeOptimizerHandle {
-  step(grads?: Record<string, NativeTensorHandle>): StepReport;
-  stepAsync(grads?: Record<string, NativeTensorHandle>): Promise<StepReport>;
-  zeroGrad(): void;
-  setLr(lr: number, group?: number): void;
-  stateDict(): Record<string, NativeTensorHandle>;
-  fullStateDictAsync(): Promise<Record<string, NativeTensorHandle>>;
-  loadStateDict(state: Record<string, NativeTensorHandle>): void;
-  stateBytes(): number;
-  stepCount(): number;
-  groups(): ParamGroupInfo[];
-  dispose(): void;
-}
-
-export interface NativeOptimAddon {
-  /** `options` is the user's options object as it is: the native core reads and checks it. */
-  OptimizerHandle: new (kind: OptimizerName, params: NativeParameter[], groups: NativeGroupRequest[], options: object) => NativeOptimizerHandle;
-}
 
 function namedHandles(values: Record<string, Tensor> | undefined, where: string): Record<string, NativeTensorHandle> | undefined {
   if (values === undefined) return undefined;

@@ -4,7 +4,7 @@
  * weight decay.
  */
 import { ArgumentError, ConfigError } from '../errors';
-import { NativeTensorHandle } from '../native';
+import type { NativeGroupRequest, NativeParameter, OptimizerName } from '../native';
 import { operandHandle, Tensor } from '../tensor/tensor';
 
 /** `{name: tensor}`, a Map, `[name, tensor]` pairs, or plain Tensors (named `param.<i>`). */
@@ -14,35 +14,11 @@ export type NamedParameters =
   | Iterable<readonly [string, Tensor]>
   | readonly Tensor[];
 
-export type OptimizerName = 'muon' | 'adamw';
-
 /** A param group: its parameters take its optimizer / lr / weightDecay instead of the defaults. */
 export interface ParamGroup {
   name?: string;
   params: NamedParameters;
   /** Unset: Muon for matrices except embeddings and the LM head, AdamW for the rest. */
-  optimizer?: OptimizerName;
-  lr?: number;
-  weightDecay?: number;
-}
-
-/** What the optimizer made of the groups, as the native side reports it. */
-export interface ParamGroupInfo {
-  name: string;
-  optimizer: OptimizerName;
-  lr: number;
-  weightDecay: number;
-  parameters: string[];
-}
-
-export interface NativeParameter {
-  name: string;
-  tensor: NativeTensorHandle;
-}
-
-export interface NativeGroupRequest {
-  name: string;
-  parameterIndices: number[];
   optimizer?: OptimizerName;
   lr?: number;
   weightDecay?: number;

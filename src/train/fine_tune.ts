@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, MoonlightError } from '../errors';
 import { CausalLM } from '../models/causal_lm';
+import type { DType } from '../tensor/dtype';
 import { LoraOptions, ResolvedLoraOptions, saveLoraAdapter } from '../models/lora';
 import { loadTokenizer, Tokenizer } from '../data/tokenizer';
 import { scoreBatches } from '../eval/perplexity';
@@ -99,6 +100,11 @@ export interface FineTuneStepRecord extends TrainMetricRecord {
 
 export interface FineTuneStartInfo {
   totalSteps: number;
+  /**
+   * dtype of the model's base weights: with LoRA the checkpoint's own (frozen; bf16 for Moonlight, the adapters
+   * being float32), for full fine-tuning float32 master weights for the optimizer.
+   */
+  weightsDtype: DType;
   trainableParameters: number;
   frozen: string[];
   loraModules: string[];
@@ -219,7 +225,10 @@ export class FineTuner extends TrainingLoop<FineTuneResult> {
     const { train, validation } = splitSamples(dataset.samples, s.validationFraction, s.seed);
     this.#validation = validation;
 
-    const model = await CausalLM.fromPretrained(this.#from);
+    // Full fine-tuning updates every weight: fp32 master weights. LoRA leaves the base frozen: it stays in the
+    // checkpoint's dtype (half the memory of fp32 for a bf16 checkpoint), the adapters being fp32.
+    const weightsDtype = options.lora ? 'auto' : 'float32';
+    const model = await CausalLM.fromPretrained(this.#from, { dtype: weightsDtype });
     try {
       this.#padTokenId = model.config.padTokenId ?? tokenizer.eosTokenId;
       const frozen = (options.freeze ?? []).flatMap((pattern) => model.freeze(pattern));
@@ -247,7 +256,7 @@ export class FineTuner extends TrainingLoop<FineTuneResult> {
         schedule: options.schedule ?? 'cosine', warmupSteps: options.warmupSteps ?? Math.floor(totalSteps / 10), lr, minLr: options.minLr, decayFraction: 0.2,
       }, totalSteps);
       this.#info = {
-        totalSteps, trainableParameters, frozen, loraModules, optimizerStateBytes: optimizer.stateBytes(), data: dataset.stats,
+        totalSteps, weightsDtype: model.dtype, trainableParameters, frozen, loraModules, optimizerStateBytes: optimizer.stateBytes(), data: dataset.stats,
         validationSamples: validation.length,
       };
       return {

@@ -14,4 +14,5 @@ export {
 } from './sft_data';
 export type { SftBatch, SftDatasetOptions, SftDatasetStats, SftSample, SftTemplate } from './sft_data';
 export { checkQkClip, diagnosticRecordFields } from './step_diagnostics';
-export type { AttentionLayerLogits, DiagnosticRecordFields, MatrixTypeStats, MoeLayerBalance, QkClipOptions, StepDiagnostics } from './step_diagnostics';
+export type { DiagnosticRecordFields, QkClipOptions } from './step_diagnostics';
+export type { AttentionLayerLogits, MatrixTypeStats, MoeLayerBalance, StepDiagnostics } from '../native';

@@ -22,11 +22,11 @@ import type { LrSchedule } from '../optim/schedule';
 import type { Tensor } from '../tensor/tensor';
 import { distributed } from '../dist/distributed';
 import { native } from '../native';
+import type { StepDiagnostics } from '../native';
 import { AsyncQueue } from '../infer/async_queue';
 import { compatibilityProblems } from './run_identity';
 import { captureRngStates, restoreRngStates, RngStates } from './rng_states';
 import { diagnosticRecordFields } from './step_diagnostics';
-import type { StepDiagnostics } from './step_diagnostics';
 import { EvalMetricRecord, RunFolder, TrainMetricRecord } from './run_folder';
 import { sumAcrossRanks } from './sum_across_ranks';
 import type { DistributedMode } from './trainer_options';
@@ -86,6 +86,8 @@ export interface LoopParts {
   stepOptions: AccumulatedStepOptions;
   /** Seeds libtorch's default generators at the start of a fresh run (a resumed one restores their states). */
   seed: number;
+  /** Param groups whose lr is `scale` × the scheduled lr (the others take the scheduled lr). Default none. */
+  groupLrScales?: ReadonlyArray<{ group: string; scale: number }>;
 }
 
 export interface LoopCadence {
@@ -342,6 +344,9 @@ export abstract class TrainingLoop<Result> extends EventEmitter {
 
   async #loop(): Promise<LoopResult> {
     const { model, optimizer, schedule, totalSteps, data, stepOptions } = this.parts;
+    // Routing splits a group by optimizer into '<group>/muon' and '<group>/adamw': each part takes the scale.
+    const scaledGroups = (this.parts.groupLrScales ?? []).flatMap(({ group, scale }) =>
+      optimizer.paramGroups.filter((g) => g.name === group || g.name.startsWith(`${group}/`)).map((g) => ({ group: g.name, scale })));
     const cadence = this.cadence();
     const startedAt = process.hrtime.bigint();
     const elapsedBefore = this.#state.elapsedSeconds;
@@ -364,6 +369,7 @@ export abstract class TrainingLoop<Result> extends EventEmitter {
       const step = this.#state.step;
       const lr = schedule.lrAt(step);
       optimizer.setLr(lr);
+      for (const { group, scale } of scaledGroups) optimizer.setLr(lr * scale, { group });
       const stepStarted = process.hrtime.bigint();
       const running = model.trainStepAccumulated(batches, optimizer, {
         ...stepOptions,

@@ -31,10 +31,18 @@ function positiveInteger(value: number | undefined, fallback: number, flag: stri
   return result;
 }
 
-function dividing(hiddenSize: number, heads: number, what: string): void {
-  if (hiddenSize % heads !== 0) {
-    throw new ConfigError(`hidden size ${hiddenSize} is not divisible by ${heads} attention heads (${what}); pick a multiple of ${heads} or set the number of heads`);
+/** The preset's width and attention heads: the options', else its defaults; the heads must divide the width. */
+function widthAndHeads(
+  preset: ModelPreset,
+  options: ModelPresetOptions,
+  defaults: { hidden: number; heads: number },
+): { hidden: number; heads: number } {
+  const hidden = positiveInteger(options.hiddenSize, defaults.hidden, 'hidden_size');
+  const heads = positiveInteger(options.numHeads, defaults.heads, 'num_heads');
+  if (hidden % heads !== 0) {
+    throw new ConfigError(`hidden size ${hidden} is not divisible by ${heads} attention heads (${preset}); pick a multiple of ${heads} or set the number of heads`);
   }
+  return { hidden, heads };
 }
 
 function roundUp(value: number, multiple: number): number {
@@ -47,9 +55,7 @@ export function presetConfig(preset: ModelPreset, options: ModelPresetOptions): 
   const maxPositions = positiveInteger(options.maxPositions, 0, 'max positions');
   switch (preset) {
     case 'qwen': {
-      const hidden = positiveInteger(options.hiddenSize, 1024, 'hidden_size');
-      const heads = positiveInteger(options.numHeads, 16, 'num_heads');
-      dividing(hidden, heads, 'qwen');
+      const { hidden, heads } = widthAndHeads(preset, options, { hidden: 1024, heads: 16 });
       return {
         architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: vocab, hidden_size: hidden,
         intermediate_size: positiveInteger(options.intermediateSize, 4864, 'intermediate_size'),
@@ -60,9 +66,7 @@ export function presetConfig(preset: ModelPreset, options: ModelPresetOptions): 
       };
     }
     case 'llama': {
-      const hidden = positiveInteger(options.hiddenSize, 1024, 'hidden_size');
-      const heads = positiveInteger(options.numHeads, 16, 'num_heads');
-      dividing(hidden, heads, 'llama');
+      const { hidden, heads } = widthAndHeads(preset, options, { hidden: 1024, heads: 16 });
       return {
         architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: vocab, hidden_size: hidden,
         intermediate_size: positiveInteger(options.intermediateSize, roundUp((8 / 3) * hidden, 64), 'intermediate_size'),
@@ -75,9 +79,7 @@ export function presetConfig(preset: ModelPreset, options: ModelPresetOptions): 
     case 'moonlight':
     case 'moonlight-tiny': {
       const tiny = preset === 'moonlight-tiny';
-      const hidden = positiveInteger(options.hiddenSize, tiny ? 128 : 1024, 'hidden_size');
-      const heads = positiveInteger(options.numHeads, tiny ? 4 : 16, 'num_heads');
-      dividing(hidden, heads, preset);
+      const { hidden, heads } = widthAndHeads(preset, options, tiny ? { hidden: 128, heads: 4 } : { hidden: 1024, heads: 16 });
       // Moonlight at width 2048: 16 heads of 128 (+64 RoPE dims), kv_lora_rank 512, dense MLP 5.5×, experts 0.6875×.
       const headDim = hidden / heads;
       return {

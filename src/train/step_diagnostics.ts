@@ -1,11 +1,12 @@
 /**
- * The paper's training diagnostics as a train step returns them (cpp/train/step_diagnostics.h measures
- * them natively on diagnostic steps) and as the Trainer logs them: per matrix type the update RMS after
+ * The paper's training diagnostics as the Trainer logs them (a train step returns them as StepDiagnostics,
+ * measured natively on diagnostic steps by cpp/train/step_diagnostics.h): per matrix type the update RMS after
  * scaling (Muon's 0.2·√max(A, B) makes it ≈ 0.2, Lemma 1) and the weight RMS; per MLA layer each head's
  * max pre-softmax attention logit; per MoE layer the load balance and the routing-bias range. QK-Clip's
  * options live here too: it acts on those logits.
  */
 import { ArgumentError } from '../errors';
+import type { StepDiagnostics } from '../native';
 
 /** QK-Clip (MuonClip) for MLA: heads whose max logit exceeds `threshold` (τ) are rescaled after the step. */
 export interface QkClipOptions {
@@ -19,39 +20,6 @@ export interface QkClipOptions {
    * (one or two extra no-grad forwards) and clipped until every head is ≤ τ there.
    */
   remeasure?: boolean;
-}
-
-export interface MatrixTypeStats {
-  /** "q_proj", "kv_b_proj", "experts.down_proj", "router", "embed_tokens", "norms", … */
-  type: string;
-  optimizer: 'muon' | 'adamw' | 'mixed';
-  /** Matrices of this type (an [E, out, in] expert stack counts E). */
-  matrices: number;
-  weightRms: number;
-  /** RMS of this step's update over the type's elements; min / max over its matrices. Absent when none was updated. */
-  updateRms?: number;
-  updateRmsMin?: number;
-  updateRmsMax?: number;
-}
-
-export interface AttentionLayerLogits {
-  layer: number;
-  maxLogit: number;
-  perHead: number[];
-}
-
-export interface MoeLayerBalance {
-  layer: number;
-  /** Busiest expert's tokens / the mean (1 = balanced). */
-  loadMaxOverMean: number;
-  biasMin: number;
-  biasMax: number;
-}
-
-export interface StepDiagnostics {
-  matrixTypes: MatrixTypeStats[];
-  attention: AttentionLayerLogits[];
-  moe: MoeLayerBalance[];
 }
 
 /** The diagnostics fields of a metrics.jsonl train record (present on diagnostic steps only). */

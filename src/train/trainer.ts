@@ -16,7 +16,7 @@ import { evaluatePerplexity } from '../eval/perplexity';
 import { trainingFlopsPerToken } from './flops';
 import { EvaluationResult, LoopCadence, LoopParts, LoopResult, StepEvent, TrainingLoop } from './loop';
 import { EvalMetricRecord, MetricRecord, RunFolder } from './run_folder';
-import { buildModel, buildOptimizer, buildSchedule, plannedSteps, resolveTokenizer } from './trainer_setup';
+import { buildModel, buildOptimizer, buildSchedule, groupLrScales, plannedSteps, resolveTokenizer } from './trainer_setup';
 import { ResolvedTrainerOptions, resolveTrainerOptions, TrainerOptions } from './trainer_options';
 import { runIdentity } from './run_identity';
 import { sumAcrossRanks } from './sum_across_ranks';
@@ -103,6 +103,7 @@ export class Trainer extends TrainingLoop<FitResult> {
       flopsPerToken: trainingFlopsPerToken(model.config, o.seqLen),
       stepOptions: { precision: o.precision, maxGradNorm: o.maxGradNorm ?? undefined, qkClip: o.qkClip },
       seed: o.seed,
+      groupLrScales: groupLrScales(o),
     };
   }
 
@@ -126,7 +127,10 @@ export class Trainer extends TrainingLoop<FitResult> {
         sources: o.dataset, cache: this.dataset.cachePath, tokens: this.dataset.numTokens,
         trainSequences: this.dataset.numSequences('train'), validationSequences: this.dataset.numSequences('validation'),
       },
-      optimizer: { type: o.optimizer.type, lr: o.lr, weightDecay: o.weightDecay, ...o.optimizer.options },
+      optimizer: {
+        type: o.optimizer.type, lr: o.lr, weightDecay: o.weightDecay, ...o.optimizer.options,
+        ...(Object.keys(o.updateScaleByMatrixType).length > 0 ? { updateScaleByMatrixType: o.updateScaleByMatrixType } : {}),
+      },
       schedule: typeof o.schedule === 'string' ? { type: o.schedule, ...(schedule as unknown as Record<string, unknown>) } : { type: 'custom' },
       batchSize: o.batchSize,
       seqLen: o.seqLen,

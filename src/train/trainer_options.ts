@@ -45,6 +45,13 @@ export interface TrainerOptions {
   optimizer?: 'muon' | 'adamw' | ({ type: 'muon' } & MuonOptions) | ({ type: 'adamw' } & AdamWOptions);
   /** Peak learning rate. Default 1e-3. */
   lr?: number;
+  /**
+   * Per matrix type (the diagnostics' keys: 'q_proj', 'o_proj', 'experts.down_proj', …) a factor k on the
+   * update of its parameters, weight decay untouched: W·(1 − lr·wd) − k·lr·U. Each listed type becomes a param
+   * group with lr k·lr and weight decay wd/k (so k·lr·wd/k = lr·wd), and the schedule sets its lr to k times
+   * the scheduled one. Default: none (every factor 1).
+   */
+  updateScaleByMatrixType?: Record<string, number>;
   /** Decoupled weight decay of every parameter group. Default 0.1. */
   weightDecay?: number;
   /** 'cosine' (default: linear warmup, cosine to minLr), 'wsd', 'constant', or any LrSchedule. */
@@ -117,6 +124,7 @@ export interface ResolvedTrainerOptions {
   cacheDir: string | undefined;
   optimizer: { type: 'muon' | 'adamw'; options: Record<string, unknown> };
   lr: number;
+  updateScaleByMatrixType: Record<string, number>;
   weightDecay: number;
   schedule: ScheduleName | LrSchedule;
   warmupSteps: number | undefined;
@@ -145,7 +153,7 @@ export interface ResolvedTrainerOptions {
 }
 
 const knownKeys = new Set<string>([
-  'model', 'modelSize', 'tokenizer', 'dataset', 'textField', 'cacheDir', 'optimizer', 'lr', 'weightDecay', 'schedule',
+  'model', 'modelSize', 'tokenizer', 'dataset', 'textField', 'cacheDir', 'optimizer', 'lr', 'updateScaleByMatrixType', 'weightDecay', 'schedule',
   'warmupSteps', 'minLr', 'decayFraction', 'batchSize', 'seqLen', 'gradAccum', 'maxGradNorm', 'precision', 'seed',
   'maxSteps', 'maxTokens', 'epochs', 'evalEvery', 'validationFraction', 'evalBatches', 'saveEvery', 'keepLast',
   'outDir', 'resume', 'signal', 'distributed',
@@ -166,6 +174,15 @@ function positiveNumber(value: unknown, fallback: number | undefined, name: stri
     throw new ArgumentError(`options.${name} is ${String(value)}; expected a finite number ${allowZero ? '≥' : '>'} 0`);
   }
   return value;
+}
+
+function resolveUpdateScales(value: unknown): Record<string, number> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ArgumentError('options.updateScaleByMatrixType must be an object of matrix type → factor');
+  }
+  for (const [type, factor] of Object.entries(value)) positiveNumber(factor, undefined, `updateScaleByMatrixType['${type}']`);
+  return { ...(value as Record<string, number>) };
 }
 
 function resolveOptimizer(value: TrainerOptions['optimizer']): ResolvedTrainerOptions['optimizer'] {
@@ -226,6 +243,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     cacheDir: options.cacheDir,
     optimizer: resolveOptimizer(options.optimizer),
     lr: positiveNumber(options.lr, 1e-3, 'lr')!,
+    updateScaleByMatrixType: resolveUpdateScales(options.updateScaleByMatrixType),
     weightDecay: positiveNumber(options.weightDecay, 0.1, 'weightDecay', true)!,
     schedule,
     warmupSteps: integer(options.warmupSteps, undefined, 'warmupSteps', 0),

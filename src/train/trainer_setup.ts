@@ -10,6 +10,9 @@ import { CausalLM } from '../models/causal_lm';
 import { AdamW } from '../optim/adamw';
 import { Muon } from '../optim/muon';
 import type { Optimizer } from '../optim/optimizer';
+import type { ParamGroup } from '../optim/parameters';
+import type { Tensor } from '../tensor/tensor';
+import { native } from '../native';
 import { ConstantLR, CosineWithWarmup, LrSchedule, WarmupStableDecay } from '../optim/schedule';
 import { loadTokenizer, Tokenizer } from '../data/tokenizer';
 import { folderHasTokenizer } from './tokenizer_files';
@@ -42,16 +45,16 @@ export async function buildModel(options: ResolvedTrainerOptions, tokenizer: Tok
   if (spec instanceof CausalLM) {
     built = { model: spec, source: 'CausalLM instance', pretrained: true };
   } else if (typeof spec === 'object') {
-    built = { model: CausalLM.fromConfig(spec, { seed: options.seed }), source: 'config object', pretrained: false };
+    built = { model: await CausalLM.create(spec, { seed: options.seed }), source: 'config object', pretrained: false };
   } else if (isModelPreset(spec)) {
     const config = presetConfig(spec, {
       vocabSize: Math.ceil(tokenizer.vocabSize / vocabPaddingMultiple) * vocabPaddingMultiple,
       maxPositions: options.seqLen,
       ...options.modelSize,
     });
-    built = { model: CausalLM.fromConfig(config, { seed: options.seed }), source: spec, pretrained: false };
+    built = { model: await CausalLM.create(config, { seed: options.seed }), source: spec, pretrained: false };
   } else if (fs.existsSync(spec) && fs.statSync(spec).isDirectory()) {
-    built = { model: await CausalLM.fromPretrained(spec), source: path.resolve(spec), pretrained: true };
+    built = { model: await CausalLM.fromPretrained(spec, { dtype: 'float32' }), source: path.resolve(spec), pretrained: true };
   } else if (fs.existsSync(spec) && spec.endsWith('.json')) {
     let config: Record<string, unknown>;
     try {
@@ -59,7 +62,7 @@ export async function buildModel(options: ResolvedTrainerOptions, tokenizer: Tok
     } catch (error) {
       throw new ConfigError(`${spec} is not valid JSON (${(error as Error).message}); expected a model config.json`);
     }
-    built = { model: CausalLM.fromConfig(config, { seed: options.seed }), source: path.resolve(spec), pretrained: false };
+    built = { model: await CausalLM.create(config, { seed: options.seed }), source: path.resolve(spec), pretrained: false };
   } else {
     throw new ConfigError(
       `unknown model '${spec}': expected ${MODEL_PRESETS.join(', ')}, the path of a config.json, or a Hugging Face model folder`,
@@ -84,6 +87,39 @@ export interface OptimizerChoice {
   lr: number;
   weightDecay: number;
   distributed: ResolvedTrainerOptions['distributed'];
+  updateScaleByMatrixType?: Record<string, number>;
+}
+
+/** The param group of the parameters whose update is scaled by updateScaleByMatrixType[type]. */
+export const scaledGroupName = (type: string): string => `update-scale:${type}`;
+
+/** Each listed matrix type's group and its factor, for the loop to set the group's lr to factor × the schedule's. */
+export function groupLrScales(options: Pick<OptimizerChoice, 'updateScaleByMatrixType'>): Array<{ group: string; scale: number }> {
+  return Object.entries(options.updateScaleByMatrixType ?? {}).map(([type, scale]) => ({ group: scaledGroupName(type), scale }));
+}
+
+/**
+ * The parameters split by updateScaleByMatrixType: one group per listed type with lr k·lr and weight decay
+ * wd/k (the decay step lr·wd is unchanged, only the update is k times larger), the rest in 'default'.
+ */
+function scaledParamGroups(params: Map<string, Tensor>, options: OptimizerChoice): ParamGroup[] {
+  const scales = options.updateScaleByMatrixType ?? {};
+  const byGroup = new Map<string, Map<string, Tensor>>();
+  for (const [name, tensor] of params) {
+    const type = native().matrixType(name);
+    const group = scales[type] !== undefined ? scaledGroupName(type) : 'default';
+    if (!byGroup.has(group)) byGroup.set(group, new Map());
+    byGroup.get(group)!.set(name, tensor);
+  }
+  const missing = Object.keys(scales).filter((type) => !byGroup.has(scaledGroupName(type)));
+  if (missing.length > 0) {
+    throw new ConfigError(`updateScaleByMatrixType names matrix types the model does not have: ${missing.join(', ')}`);
+  }
+  return [...byGroup.entries()].map(([name, groupParams]) => {
+    const type = name === 'default' ? undefined : name.slice(scaledGroupName('').length);
+    if (type === undefined) return { name, params: groupParams };
+    return { name, params: groupParams, lr: options.lr * scales[type], weightDecay: options.weightDecay / scales[type] };
+  });
 }
 
 /** Muon or AdamW over the model's trainable tensors; ZeRO-1 / whole-matrix across ranks when distributed. */
@@ -95,9 +131,10 @@ export function buildOptimizer(options: OptimizerChoice, model: CausalLM, worldS
     lr: options.lr, weightDecay: options.weightDecay,
     ...(worldSize > 1 && options.distributed !== 'off' ? { distributed: { mode: options.distributed } } : {}),
   };
+  const grouped = Object.keys(options.updateScaleByMatrixType ?? {}).length > 0 ? scaledParamGroups(params, options) : params;
   return options.optimizer.type === 'muon'
-    ? new Muon(params, { ...options.optimizer.options, ...common })
-    : new AdamW(params, { ...options.optimizer.options, ...common });
+    ? new Muon(grouped, { ...options.optimizer.options, ...common })
+    : new AdamW(grouped, { ...options.optimizer.options, ...common });
 }
 
 export type ScheduleChoice = Pick<ResolvedTrainerOptions, 'schedule' | 'warmupSteps' | 'lr' | 'minLr' | 'decayFraction'>;

@@ -4,7 +4,7 @@ scripts/oracle/transformers_reference.py, saves it with save_pretrained, and rec
 (uncached) forward over each finished sequence. Test oracle only: the product never runs Python.
 
 stdin (JSON): {"cases": [{"config": {...}, "seed": int, "out_dir": str, "prompt": [ids], "batch": [[ids], [ids]],
-               "max_new_tokens": int}, ...]}
+               "max_new_tokens": int, "device"?: "cpu" | "cuda"}, ...]}  (device: where transformers runs; default cpu)
 prints {"results": [{"single": {"tokens": [...], "logits": [[...]] , "full_logits": [[...]]},
                      "batch": {"tokens": [[...], [...]], "logits": [[[...]]]}}, ...]} as its last line.
 """
@@ -30,13 +30,15 @@ def run_case(request):
     model = build_model(request["config"], request["seed"])
     model.eval()
     model.save_pretrained(request["out_dir"])
+    device = torch.device(request.get("device", "cpu"))
+    model = model.to(device)
     # Exactly max_new_tokens tokens: no EOS stop; padding id 0 for the left-padded batch.
     model.generation_config.eos_token_id = None
     model.generation_config.pad_token_id = 0
     steps = request["max_new_tokens"]
     result = {}
     with torch.no_grad():
-        prompt = torch.tensor([request["prompt"]], dtype=torch.long)
+        prompt = torch.tensor([request["prompt"]], dtype=torch.long, device=device)
         tokens, logits = greedy(model, prompt, torch.ones_like(prompt), steps)
         full_input = torch.cat([prompt, tokens[:, :-1]], dim=1)
         full_logits = model(input_ids=full_input).logits[0, prompt.shape[1] - 1:].float()
@@ -44,8 +46,8 @@ def run_case(request):
 
         rows = request["batch"]
         width = max(len(row) for row in rows)
-        ids = torch.tensor([[0] * (width - len(row)) + row for row in rows], dtype=torch.long)
-        mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows], dtype=torch.long)
+        ids = torch.tensor([[0] * (width - len(row)) + row for row in rows], dtype=torch.long, device=device)
+        mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows], dtype=torch.long, device=device)
         tokens, logits = greedy(model, ids, mask, steps)
         result["batch"] = {"tokens": tokens.tolist(), "logits": logits.tolist()}
     return result

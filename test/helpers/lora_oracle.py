@@ -1,8 +1,10 @@
 """Test oracle for fine-tuning (test only; the product never runs Python).
 
 stdin (JSON): {"jobs": [job, ...]}, each job one of
-  {"kind": "peft_logits", "base_dir", "adapter_dir", "input_ids", "out"}: transformers loads the base folder (fp32, eager),
-      PEFT's PeftModel.from_pretrained puts our adapter on it; logits of input_ids go to `out` (safetensors "logits").
+  {"kind": "peft_logits", "base_dir", "adapter_dir", "input_ids", "out", "dtype"?}: transformers loads the base folder
+      (eager; dtype "float32" by default, or "bfloat16"), PEFT's PeftModel.from_pretrained puts our adapter on it (on a
+      bf16 base PEFT keeps the adapters in fp32: autocast_adapter_dtype); logits of input_ids go to `out` (safetensors
+      "logits", as float32).
   {"kind": "logits", "model_dir", "input_ids", "out"}: transformers' from_pretrained of a folder we saved; logits to `out`.
   {"kind": "tokenizer", "dir", "texts", "vocab_size", "chat_template"}: trains a byte-level BPE tokenizer.json with the
       ChatML specials on `texts` (Python tokenizers) and writes tokenizer_config.json with the chat template.
@@ -17,10 +19,10 @@ import torch
 from safetensors.torch import save_file
 
 
-def load_model(model_dir):
+def load_model(model_dir, dtype="float32"):
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype), attn_implementation="eager")
     return model.eval()
 
 
@@ -33,7 +35,7 @@ def logits_of(model, input_ids, out):
 def peft_logits(job):
     from peft import PeftModel
 
-    base = load_model(job["base_dir"])
+    base = load_model(job["base_dir"], job.get("dtype", "float32"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = PeftModel.from_pretrained(base, job["adapter_dir"]).eval()

@@ -16,7 +16,8 @@
 # Inputs are regenerated from the seed with torch's generator, whose stream libtorch shares: parameters
 # randn(shape) in name order, then per step per name randn(shape) * gradScale. Our float32 W after each
 # step (step-major, name order) is read from oursFile.
-# stdin: JSON {mode, seed, names, shapes, gradScale, steps, checksum, oursFile, options}
+# The reference optimizer runs on options' `device` (default cpu; the GPU check passes cuda), inputs drawn on the CPU.
+# stdin: JSON {mode, seed, names, shapes, gradScale, steps, checksum, oursFile, options, device?}
 # stdout: JSON {name: {maxDiff, maxRef}}: Muon parameters compare O = u/s, AdamW ones W itself, where
 # u_t = (W_{t-1}(1 - lr*wd) - W_t) / lr is the update per unit lr.
 import json
@@ -107,7 +108,7 @@ def run_reference(inp, params, grads):
                         moonlight_adamw_step(p, step_grads[n], states[n], t, o['lr'], o['weightDecay'], beta1, beta2,
                                              o['adamwEps'] if mode == 'moonlight-muon' else o['eps'])
         for n, p in params.items():
-            history[n].append(p.detach().double().clone())
+            history[n].append(p.detach().double().cpu())
     return history
 
 
@@ -128,8 +129,9 @@ def main():
     if abs(checksum - inp['checksum']) > 1e-6 * max(1.0, abs(checksum)):
         raise SystemExit(f'random streams differ: checksum {checksum} here, {inp["checksum"]} in JS')
 
-    params = {n: torch.nn.Parameter(initial[n].clone()) for n in names}
-    reference = run_reference(inp, params, grads)
+    device = torch.device(inp.get('device', 'cpu'))
+    params = {n: torch.nn.Parameter(initial[n].to(device, copy=True)) for n in names}
+    reference = run_reference(inp, params, [{n: g.to(device) for n, g in step.items()} for step in grads])
 
     raw = torch.frombuffer(bytearray(open(inp['oursFile'], 'rb').read()), dtype=torch.float32).double()
     ours = {n: [] for n in names}

@@ -19,7 +19,7 @@ struct Linear {
   static Linear make(ParameterFactory& factory, const std::string& name, int64_t in, int64_t out, bool bias);
   at::Tensor operator()(const at::Tensor& x) const {
     at::Tensor y = at::linear(x, weight, bias);
-    return lora && lora->active() ? y + lora->delta(x).to(y.scalar_type()) : y;
+    return lora && lora->active() ? LoraSlot::addDelta(y, lora->delta(x)) : y;
   }
   // W, or W + s·BA while an adapter is attached: for code that uses the weight matrix itself.
   at::Tensor effectiveWeight() const {

@@ -61,7 +61,8 @@ std::string LoraSlot::expertModule(int64_t expert) const {
 at::Tensor LoraSlot::delta(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double scaling,
                            double dropout) {
   // Dropout acts only while autograd records (train steps); eval forwards and generation run with grad off.
-  const at::Tensor input = dropout > 0 && at::GradMode::is_enabled() ? at::dropout(x, dropout, true) : x;
+  const at::Tensor cast = x.to(a.scalar_type());  // no-op unless fp32 adapters meet a bf16 base's activations
+  const at::Tensor input = dropout > 0 && at::GradMode::is_enabled() ? at::dropout(cast, dropout, true) : cast;
   return at::linear(at::linear(input, a), b) * scaling;
 }
 
@@ -92,7 +93,8 @@ std::vector<std::string> attachLora(const ParameterList& parameters, const LoraC
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   std::vector<std::string> modules;
   for (LoraSlot* slot : chosen) {
-    const at::TensorOptions options = slot->weight.options().requires_grad(false);
+    const bool halfBase = slot->weight.scalar_type() == at::kBFloat16 || slot->weight.scalar_type() == at::kHalf;
+    const at::TensorOptions options = slot->weight.options().dtype(halfBase ? at::kFloat : slot->weight.scalar_type()).requires_grad(false);
     const int64_t out = slot->weight.size(-2), in = slot->weight.size(-1);
     if (slot->expertNaming) {
       const int64_t experts = slot->numExperts();

@@ -23,6 +23,7 @@ struct LoraSlot {
   std::string module;
   at::Tensor weight;  // the base weight adapted: [out, in], or [E, out, in] for an expert stack
   std::optional<std::pair<std::string, std::string>> expertNaming;
+  // Adapters are float32 on a bf16/fp16 base (PEFT's autocast_adapter_dtype default), else in the base's dtype.
   at::Tensor a;  // [r, in] / [E, r, in]; undefined while no adapter is attached
   at::Tensor b;  // [out, r] / [E, out, r]
   double scaling = 0;
@@ -31,9 +32,13 @@ struct LoraSlot {
   bool active() const { return a.defined(); }
   int64_t numExperts() const { return expertNaming ? weight.size(0) : 0; }
   std::string expertModule(int64_t expert) const;
-  // s · B A dropout(x) for one matrix pair (dropout only while autograd records, i.e. in training).
+  // s · B A dropout(x) for one matrix pair (dropout only while autograd records, i.e. in training), with x
+  // cast to the adapters' dtype.
   static at::Tensor delta(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double scaling, double dropout);
   at::Tensor delta(const at::Tensor& x) const { return delta(x, a, b, scaling, dropout); }
+  // The base output y plus the adapters' delta, rounded once to y's dtype: with fp32 adapters on a bf16 base
+  // the sum is formed in fp32 first, as PEFT forms it.
+  static at::Tensor addDelta(const at::Tensor& y, const at::Tensor& delta) { return (y + delta).to(y.scalar_type()); }
   // s · B A (batched over experts for a stack): what merging adds to the weight.
   at::Tensor weightDelta() const;
 };

@@ -76,9 +76,19 @@ void ModelConfig::validate() const {
     if (moe->nGroup > 1 && perGroup < 2) {
       fail(ErrorKind::Config, "n_group: each group needs at least 2 experts (group scores sum the top 2)");
     }
-    if (moe->numExpertsPerTok > moe->topkGroup * perGroup) {
+    // Experts of dropped groups get choice score -inf (as in transformers): top-k takes them only once k
+    // exceeds the kept experts, and then picks among -inf ties in an implementation-defined order — except
+    // at k = n_routed_experts, where every expert is chosen and the result is well defined.
+    const int64_t kept = moe->topkGroup * perGroup;
+    if (moe->numExpertsPerTok > moe->nRoutedExperts) {
       fail(ErrorKind::Config, "num_experts_per_tok (" + std::to_string(moe->numExpertsPerTok) +
-                                  ") exceeds the experts in topk_group groups");
+                                  ") exceeds n_routed_experts (" + std::to_string(moe->nRoutedExperts) + ")");
+    }
+    if (moe->numExpertsPerTok > kept && moe->numExpertsPerTok < moe->nRoutedExperts) {
+      fail(ErrorKind::Config, "num_experts_per_tok (" + std::to_string(moe->numExpertsPerTok) + ") exceeds the " +
+                                  std::to_string(kept) + " experts of topk_group groups but is below n_routed_experts (" +
+                                  std::to_string(moe->nRoutedExperts) +
+                                  "): the extra experts would be picked among tied -inf scores, in no defined order");
     }
   }
   if (rope.type != "default" && rope.type != "linear" && rope.type != "llama3" && rope.type != "yarn") {

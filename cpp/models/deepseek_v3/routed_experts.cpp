@@ -26,7 +26,7 @@ class ExpertProjection {
     if (lora_ == nullptr) return y;
     at::Tensor delta = LoraSlot::delta(x, part(loraA_, lora_->a, expert), part(loraB_, lora_->b, expert), lora_->scaling,
                                        lora_->dropout);
-    return y + delta.to(y.scalar_type());
+    return LoraSlot::addDelta(y, delta);
   }
 
  private:

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { ArgumentError } from '../../errors';
@@ -7,43 +6,19 @@ import { isModelPreset, MODEL_PRESETS } from '../../train/model_presets';
 import { Trainer } from '../../train/trainer';
 import type { TrainerOptions } from '../../train/trainer_options';
 import { writeRunPlots } from '../../plot/run_plots';
-import { addFineTuneOptions, FINE_TUNING_DEFAULT_LR, givenFlags, runFineTuneCommand, TrainFromArgs } from './train_from';
+import { addFineTuneOptions, FINE_TUNING_DEFAULT_LR, givenFlags, namedRunFolder, runFineTuneCommand, TrainFromArgs, TrainRunArgs } from './train_from';
 
-interface TrainArgs {
+/** `train`'s flags: the shared ones, and those of pre-training only (PRE_TRAINING_ONLY_FLAGS). */
+interface TrainArgs extends TrainRunArgs {
   model: string;
-  optimizer: 'muon' | 'adamw';
-  dataset: string[];
-  tokenizer?: string;
   text_field: string;
   hidden_size?: number;
   num_layers?: number;
   intermediate_size?: number;
   num_heads?: number;
-  lr?: number;
-  wd: number;
-  schedule: 'cosine' | 'wsd' | 'constant';
-  warmup?: number;
-  min_lr?: number;
-  steps?: number;
   max_tokens?: number;
-  epochs?: number;
-  batch_size: number;
   seq_len: number;
-  grad_accum: number;
-  clip?: number;
-  precision: 'fp32' | 'bf16-mixed';
-  seed: number;
-  eval_every: number;
-  val_fraction?: number;
-  eval_batches: number;
-  save_every: number;
-  keep_last: number;
-  out?: string;
-  resume?: string;
   cache_dir?: string;
-  plot: boolean;
-  log_every?: number;
-  diagnostics_every: number;
   qk_clip?: number;
   qk_clip_alpha: number;
   qk_clip_remeasure: boolean;
@@ -176,7 +151,6 @@ function checkFlags(args: TrainArgs): void {
 }
 
 function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
-  const runDir = args.out ?? (args.resume !== undefined && fs.existsSync(path.join(args.resume, 'run.json')) ? args.resume : undefined);
   return {
     model: args.model,
     modelSize: { hiddenSize: args.hidden_size, numLayers: args.num_layers, intermediateSize: args.intermediate_size, numHeads: args.num_heads },
@@ -204,7 +178,7 @@ function trainerOptions(args: TrainArgs, signal: AbortSignal): TrainerOptions {
     evalBatches: args.eval_batches,
     saveEvery: args.save_every,
     keepLast: args.keep_last,
-    outDir: runDir,
+    outDir: namedRunFolder(args),
     resume: args.resume ?? false,
     signal,
     diagnosticsEvery: args.diagnostics_every,
@@ -268,7 +242,7 @@ async function pretrain(args: TrainArgs, signal: AbortSignal): Promise<void> {
     const model = trainer.model;
     process.stdout.write(
       `model ${model.config.modelType} (${(model.numParameters() / 1e6).toFixed(2)}M parameters, ` +
-        `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated), optimizer ${args.optimizer}, ` +
+        `${(model.numParameters({ activatedOnly: true }) / 1e6).toFixed(2)}M activated, ${model.dtype} master weights), optimizer ${args.optimizer}, ` +
         `tokenizer ${trainer.tokenizer.name}, ${trainer.dataset.numTokens.toLocaleString('en-US')} tokens, ${trainer.totalSteps} steps\n` +
         `run folder: ${trainer.runDir}\n`,
     );

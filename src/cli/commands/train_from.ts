@@ -40,7 +40,8 @@ export function addFineTuneOptions<T>(y: Argv<T>): Argv<T & TrainFromArgs> {
 /** `train --from`'s peak lr (the pre-training default is higher: see train.ts). */
 export const FINE_TUNING_DEFAULT_LR = 1e-3;
 
-interface SharedArgs {
+/** The flags `train` and `train --from` share: data, optimizer and schedule, batches, evaluation, checkpoints, logging. */
+export interface TrainRunArgs {
   dataset: string[];
   tokenizer?: string;
   optimizer: 'muon' | 'adamw';
@@ -73,14 +74,19 @@ export function givenFlags(argv: readonly string[]): Set<string> {
   return new Set(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=')[0].replace(/^no-/, '')));
 }
 
-/** The run folder: --out, else the --resume folder when it is a run folder, else runs/<model>_sft_<type>_<optimizer>. */
-function runFolder(args: TrainFromArgs & SharedArgs, trainType: string): string {
+/** The run folder the flags name: --out, else the --resume folder when it is a run folder (not one of its checkpoints). */
+export function namedRunFolder(args: Pick<TrainRunArgs, 'out' | 'resume'>): string | undefined {
   if (args.out !== undefined) return args.out;
   if (args.resume !== undefined && fs.existsSync(path.join(args.resume, 'run.json'))) return args.resume;
-  return path.resolve('runs', `${path.basename(path.resolve(args.from!))}_sft_${trainType}_${args.optimizer}`);
+  return undefined;
 }
 
-export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given: Set<string>, signal: AbortSignal): Promise<void> {
+/** The run folder: the one the flags name, else runs/<model>_sft_<type>_<optimizer>. */
+function runFolder(args: TrainFromArgs & TrainRunArgs, trainType: string): string {
+  return namedRunFolder(args) ?? path.resolve('runs', `${path.basename(path.resolve(args.from!))}_sft_${trainType}_${args.optimizer}`);
+}
+
+export async function runFineTuneCommand(args: TrainFromArgs & TrainRunArgs, given: Set<string>, signal: AbortSignal): Promise<void> {
   const from = args.from!;
   if (args.dataset.length !== 1 || !args.dataset[0].endsWith('.jsonl')) {
     throw new ArgumentError('--from fine-tunes on one chat dataset: pass --dataset FILE.jsonl (messages or instruction/output records)');
@@ -109,6 +115,7 @@ export async function runFineTuneCommand(args: TrainFromArgs & SharedArgs, given
         `${d.droppedNoAssistant > 0 ? `, ${d.droppedNoAssistant} dropped (no assistant token left)` : ''}` +
         `${info.validationSamples > 0 ? `, ${info.validationSamples} held out for validation` : ''}\n` +
         `tokenizer: ${tuner.tokenizer.name}\n` +
+        `weights: ${info.loraModules.length > 0 ? `${info.weightsDtype} frozen base, float32 adapters` : `${info.weightsDtype} master weights`}\n` +
         `trainable parameters: ${info.trainableParameters.toLocaleString('en-US')}` +
         `${info.frozen.length > 0 ? ` (${info.frozen.length} tensors frozen)` : ''}\n` +
         `optimizer state: ${info.optimizerStateBytes.toLocaleString('en-US')} bytes (${args.optimizer}, trainable parameters only)\n` +

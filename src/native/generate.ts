@@ -1,6 +1,6 @@
-/** The generation part of the addon's interface (listed in src/native.ts's NativeAddon). */
-import type { NativeTensorHandle } from '../native';
-import type { NativeModelHandle } from '../models/native';
+/** The generation part of the addon's interface (cpp/napi/generate_bindings.cpp over cpp/infer). */
+import type { NativeModelHandle } from './models';
+import type { NativeTensorHandle } from './tensor';
 
 export interface NativeGenerateOptions {
   maxNewTokens: number;
@@ -30,6 +30,7 @@ export interface NativeGenerateResult {
 export type NativeGenerationControl = { readonly __brand: 'GenerationControl' };
 
 export interface NativeGenerateAddon {
+  /** One job off the JS thread; `onTokens` is called on the JS thread once per step with each sequence's token. */
   generate(
     model: NativeModelHandle,
     inputIds: NativeTensorHandle,
@@ -39,6 +40,8 @@ export interface NativeGenerateAddon {
     control: NativeGenerationControl | null,
   ): Promise<NativeGenerateResult>;
   createGenerationControl(): NativeGenerationControl;
+  /** The generation ends after its current step; its unfinished sequences report 'cancelled'. */
   generationControlCancel(control: NativeGenerationControl): void;
+  /** That sequence ends after the current step, as on a stop token. */
   generationControlStop(control: NativeGenerationControl, sequence: number): void;
 }
