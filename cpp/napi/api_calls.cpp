@@ -146,7 +146,7 @@ Napi::Value resultToJs(Napi::Env env, api::Result& result) {
 Napi::Value respond(Napi::Env env, api::Result result) { return resultToJs(env, result); }
 
 Napi::Value respondLater(Napi::Env env, const char* name, api::Job job) {
-  return PromiseWorker<api::Result>::start(env, name, std::move(job), resultToJs);
+  return startPromise<api::Result>(env, name, std::move(job), resultToJs);
 }
 
 Napi::Value callApiFunction(const Napi::CallbackInfo& info, const api::Function& function, const at::Tensor* self) {

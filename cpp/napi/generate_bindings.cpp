@@ -86,7 +86,7 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
     }
     Napi::Value controlValue = argumentAt(info, 5);
     ControlPointer control = controlValue.IsNull() || controlValue.IsUndefined() ? nullptr : unwrapControl(controlValue);
-    return PromiseWorker<infer::GenerateResult>::start(
+    return startPromise<infer::GenerateResult>(
         info.Env(), "moonlight:generate",
         [model, inputIds, mask, options, stream, control]() {
           // The stream is released however the job ends, so the event loop is never kept alive by it.

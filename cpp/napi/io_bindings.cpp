@@ -18,7 +18,7 @@ using SafetensorsHandle = CoreHandle<io::SafetensorsFile>;
 Napi::Value safetensorsOpen(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::string path = toString(argumentAt(info, 0), "path");
-    return PromiseWorker<std::shared_ptr<io::SafetensorsFile>>::start(
+    return startPromise<std::shared_ptr<io::SafetensorsFile>>(
         info.Env(), "moonlight:safetensorsOpen", [path]() { return io::SafetensorsFile::open(path); },
         [](Napi::Env env, std::shared_ptr<io::SafetensorsFile>& file) -> Napi::Value {
           return SafetensorsHandle::wrap(env, std::move(file));

@@ -39,7 +39,7 @@ Napi::Value createModel(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     models::ModelCreation creation =
         models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 1), "options"));
-    return PromiseWorker<std::shared_ptr<models::CausalLM>>::start(
+    return startPromise<std::shared_ptr<models::CausalLM>>(
         info.Env(), "moonlight:createModel", [creation]() { return models::createModel(creation); },
         [](Napi::Env env, std::shared_ptr<models::CausalLM>& model) -> Napi::Value {
           return ModelHandle::wrap(env, std::move(model));
@@ -54,7 +54,7 @@ Napi::Value loadPretrainedModel(const Napi::CallbackInfo& info) {
     models::ModelCreation creation =
         models::modelCreationFromJson(toJson(argumentAt(info, 0), "config"), toJson(argumentAt(info, 2), "options"));
     std::string directory = toString(argumentAt(info, 1), "directory");
-    return PromiseWorker<models::PretrainedModel>::start(
+    return startPromise<models::PretrainedModel>(
         info.Env(), "moonlight:loadPretrainedModel",
         [creation, directory]() { return models::loadPretrainedModel(creation, directory); },
         [](Napi::Env env, models::PretrainedModel& loaded) -> Napi::Value {

@@ -112,7 +112,7 @@ Napi::Value ModelHandle::forward(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
-    return PromiseWorker<models::ForwardOutputs>::start(
+    return startPromise<models::ForwardOutputs>(
         info.Env(), "moonlight:forward", [model, inputs]() { return train::forward(*model, inputs); },
         [](Napi::Env env, models::ForwardOutputs& result) -> Napi::Value {
           Napi::Object object = Napi::Object::New(env);
@@ -128,7 +128,7 @@ Napi::Value ModelHandle::trainStep(const Napi::CallbackInfo& info) {
     std::shared_ptr<models::CausalLM> model = live();
     models::ForwardInputs inputs = readInputs(info);
     train::TrainStepOptions options = train::trainStepOptionsFromJson(toJson(argumentAt(info, 3), "options"));
-    return PromiseWorker<train::StepOutcome>::start(
+    return startPromise<train::StepOutcome>(
         info.Env(), "moonlight:trainStep",
         [model, inputs, options]() { return train::trainStep(*model, {inputs}, options, nullptr); }, trainStepToJs);
   });
@@ -150,7 +150,7 @@ Napi::Value ModelHandle::trainStepBatches(const Napi::CallbackInfo& info) {
     Napi::Value optimizerValue = argumentAt(info, 2);
     std::shared_ptr<optim::Optimizer> optimizer;
     if (!optimizerValue.IsNull() && !optimizerValue.IsUndefined()) optimizer = CoreHandle<optim::Optimizer>::unwrap(optimizerValue, "optimizer");
-    return PromiseWorker<train::StepOutcome>::start(
+    return startPromise<train::StepOutcome>(
         info.Env(), "moonlight:trainStepBatches",
         [model, microBatches, options, optimizer]() { return train::trainStep(*model, microBatches, options, optimizer.get()); },
         trainStepToJs);

@@ -20,7 +20,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   // new ModelHandle(config, {seed, dtype, device}): a freshly initialised model, made on the JS thread.
   explicit ModelHandle(const Napi::CallbackInfo& info);
 
-  // The JS owner of a model made elsewhere (off the JS thread: pretrained_bindings.cpp).
+  // The JS owner of a model made elsewhere (off the JS thread: createModel and loadPretrainedModel in model_bindings.cpp).
   static Napi::Object wrap(Napi::Env env, std::shared_ptr<models::CausalLM> model);
 
   // The live model behind a JS value that must be a ModelHandle (ArgumentError for any other object, a

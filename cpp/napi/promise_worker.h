@@ -2,7 +2,6 @@
 // reject the Promise with the same typed JS error a synchronous call would throw.
 #pragma once
 
-#include <functional>
 #include <utility>
 
 #include <napi.h>
@@ -12,13 +11,11 @@
 namespace moonlight::napi {
 
 // Result: what the job computes (plain C++, no JS values: it is made on a worker thread).
-// ToJs: turns the result into a JS value on the JS thread once the job is done.
-template <typename Result>
+// Job: callable returning a Result; ToJs: callable (Napi::Env, Result&) → Napi::Value that turns the result
+// into a JS value on the JS thread once the job is done.
+template <typename Result, typename Job, typename ToJs>
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  using Job = std::function<Result()>;
-  using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
-
   // Queues the job and returns the Promise it settles.
   static Napi::Promise start(Napi::Env env, const char* name, Job job, ToJs toJs) {
     auto* worker = new PromiseWorker(env, name, std::move(job), std::move(toJs));
@@ -66,5 +63,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   Result result_{};
   ErrorDescription error_;
 };
+
+// PromiseWorker<Result, …>::start with the callables' types deduced: startPromise<Result>(env, name, job, toJs).
+template <typename Result, typename Job, typename ToJs>
+Napi::Promise startPromise(Napi::Env env, const char* name, Job job, ToJs toJs) {
+  return PromiseWorker<Result, Job, ToJs>::start(env, name, std::move(job), std::move(toJs));
+}
 
 }  // namespace moonlight::napi

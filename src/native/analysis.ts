@@ -1,4 +1,4 @@
-/** The weight-analysis part of the addon's interface (cpp/napi/analysis_bindings.cpp over cpp/analysis). */
+/** The weight-analysis part of the addon's interface (cpp/analysis/analysis_api.cpp: a table of the core's, called through cpp/napi/api_calls.cpp). */
 import type { NativeTensorHandle } from './tensor';
 
 export interface NativeAnalysisAddon {

@@ -1,4 +1,4 @@
-/** The data part of the addon's interface (cpp/napi/token_cache_bindings.cpp). */
+/** The data part of the addon's interface (cpp/data/token_cache_api.cpp: a table of the core's, called through cpp/napi/api_calls.cpp). */
 import type { NativeTensorHandle } from './tensor';
 
 /** A memory-mapped token cache file (little-endian uint16 or uint32 ids). */

@@ -1,4 +1,4 @@
-/** The data-parallel part of the addon's interface (cpp/napi/dist_bindings.cpp over cpp/dist). */
+/** The data-parallel part of the addon's interface (cpp/dist/dist_api.cpp: a table of the core's, called through cpp/napi/api_calls.cpp). */
 import type { NativeTensorHandle } from './tensor';
 
 export type DistributedBackend = 'auto' | 'gloo' | 'nccl';

@@ -1,4 +1,4 @@
-/** The checkpoint I/O part of the addon's interface (cpp/napi/io_bindings.cpp, safetensors_handle.cpp). */
+/** The checkpoint I/O part of the addon's interface (cpp/napi/io_bindings.cpp for memory and open files; cpp/io/checkpoint_api.cpp, a table of the core's, for the rest). */
 import type { NativeConversionOptions, NativeTensorHandle } from './tensor';
 
 /** The dtype names safetensors headers use. */

@@ -1,4 +1,4 @@
-/** The optimizer part of the addon's interface (cpp/napi/optim_bindings.cpp over cpp/optim). */
+/** The optimizer part of the addon's interface (cpp/train/optimizer_api.cpp: a table of the core's over cpp/optim, called through cpp/napi/api_calls.cpp). */
 import type { NativeTensorHandle } from './tensor';
 
 export type OptimizerName = 'muon' | 'adamw';

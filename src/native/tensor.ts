@@ -1,4 +1,4 @@
-/** The tensor part of the addon's interface (cpp/napi/tensor_handle.cpp, tensor_factories.cpp, tensor_ops.cpp, async_tensor_work.cpp). */
+/** The tensor part of the addon's interface (cpp/napi/tensor_handle.cpp; the core's tables cpp/tensor/tensor_*_api.cpp, called through cpp/napi/api_calls.cpp). */
 
 /** A tensor's shape, dtype and device as the addon names them ('float32', 'cuda:0', …). */
 export interface TensorMeta {

@@ -1,7 +1,7 @@
 /**
  * A model's native train step as the addon takes and reports it (cpp/napi/model_handle.cpp's trainStep and
  * trainStepBatches over cpp/train/step_runner.h), the paper's diagnostics it measures included
- * (cpp/napi/step_diagnostics_convert.cpp).
+ * (read and written by cpp/train/step_json.cpp).
  */
 import type { NativeTensorHandle } from './tensor';
 
