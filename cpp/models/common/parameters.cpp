@@ -1,5 +1,6 @@
 #include "models/common/parameters.h"
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -7,6 +8,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/errors.h"
+#include "core/huge_pages.h"
 
 namespace moonlight::models {
 
@@ -139,15 +141,38 @@ ParameterFactory::ParameterFactory(ParameterList& list, at::TensorOptions option
       init_(init) {}
 
 at::Tensor ParameterFactory::initialised(at::IntArrayRef shape, InitKind init) {
-  if (init_ == WeightInit::Uninitialised) return at::empty(shape, options_);
-  // Drawn on the CPU in fp32 from our own generator, so a seed gives the same weights on every device.
-  at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
-  switch (init) {
-    case InitKind::Normal: tensor.normal_(0.0, initializerRange_, generator_); break;
-    case InitKind::Zeros: tensor.zero_(); break;
-    case InitKind::Ones: tensor.fill_(1.0); break;
+  at::Tensor tensor = at::empty(shape, options_);
+  adviseHugePages(tensor);  // before the first write, whether the init or a checkpoint fills it
+  if (init_ == WeightInit::Uninitialised) return tensor;
+  if (init == InitKind::Zeros) return tensor.zero_();
+  if (init == InitKind::Ones) return tensor.fill_(1.0);
+  // Drawn on the CPU in fp32 from our own generator, so a seed gives the same weights on every device and dtype.
+  const bool drawInPlace = options_.device().is_cpu() && options_.dtype() == at::kFloat;
+  if (drawInPlace) {
+    tensor.normal_(0.0, initializerRange_, generator_);
+    return tensor;
   }
-  return tensor.to(options_);
+  // Other dtypes and devices: drawn through one reused fp32 chunk, then converted into place. Drawing a whole
+  // fp32 temporary per tensor would double the peak and, when a large temporary is freed, hold the process's
+  // address-space lock long enough to stall the JS thread. Equal to one draw over the whole tensor: torch's CPU
+  // normal_ takes uniforms in order and transforms them in blocks of 16 (re-drawing the last 16 when the
+  // size is not a multiple), so chunks that are multiples of 16, with a last chunk of at least 16, draw the
+  // same values.
+  constexpr int64_t kChunkElements = int64_t{1} << 22;
+  const int64_t numel = tensor.numel();
+  if (drawChunk_.numel() < std::min(numel, kChunkElements + 16)) {
+    drawChunk_ = at::empty({std::min(numel, kChunkElements + 16)}, at::TensorOptions().dtype(at::kFloat));
+  }
+  at::Tensor flat = tensor.view({-1});
+  for (int64_t offset = 0; offset < numel;) {
+    const int64_t remaining = numel - offset;
+    const int64_t count = remaining - kChunkElements >= 16 ? kChunkElements : remaining;
+    at::Tensor chunk = drawChunk_.narrow(0, 0, count);
+    chunk.normal_(0.0, initializerRange_, generator_);
+    flat.narrow(0, offset, count).copy_(chunk);
+    offset += count;
+  }
+  return tensor;
 }
 
 at::Tensor ParameterFactory::make(const std::string& name, at::IntArrayRef shape, InitKind init, bool isEmbedding) {

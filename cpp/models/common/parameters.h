@@ -86,6 +86,7 @@ class ParameterFactory {
   at::Generator generator_;
   double initializerRange_;
   WeightInit init_;
+  at::Tensor drawChunk_;  // fp32 draw buffer for weights in other dtypes/devices, reused across tensors
 };
 
 }  // namespace moonlight::models

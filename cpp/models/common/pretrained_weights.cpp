@@ -1,7 +1,10 @@
 #include "models/common/pretrained_weights.h"
 
 #include <algorithm>
+#include <exception>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "core/errors.h"
 #include "io/checkpoint_layout.h"
@@ -16,6 +19,44 @@ std::string listed(const std::vector<std::string>& names, size_t limit = 12) {
   for (size_t i = 0; i < names.size() && i < limit; ++i) text += (i > 0 ? ", " : "") + names[i];
   if (names.size() > limit) text += " … (" + std::to_string(names.size()) + " in all)";
   return text;
+}
+
+// Copying out of the page cache into freshly allocated weights is CPU-bound (the copy and a page fault per new
+// page), so one thread per intra-op thread (at most kMaxReadThreads) reads its own contiguous run of the
+// file-ordered reads, the runs about equal in bytes; each thread streams through its part of the shards. The
+// first error, in file order, is rethrown once every thread has stopped.
+constexpr int kMaxReadThreads = 8;
+
+void readInParallel(const std::vector<const io::TensorLocation*>& reads, const std::map<std::string, at::Tensor>& destinations) {
+  uint64_t totalBytes = 0;
+  for (const io::TensorLocation* location : reads) totalBytes += location->bytes();
+  const auto threadCount = static_cast<size_t>(std::clamp(at::get_num_threads(), 1, kMaxReadThreads));
+  std::vector<std::vector<const io::TensorLocation*>> runs(1);
+  uint64_t runBytes = 0;
+  for (const io::TensorLocation* location : reads) {
+    if (runBytes * threadCount >= totalBytes && runs.size() < threadCount) {
+      runs.emplace_back();
+      runBytes = 0;
+    }
+    runs.back().push_back(location);
+    runBytes += location->bytes();
+  }
+  std::vector<std::exception_ptr> errors(runs.size());
+  auto readRun = [&](size_t run) {
+    try {
+      io::TensorFileReader reader;
+      for (const io::TensorLocation* location : runs[run]) reader.read(*location, destinations.at(location->entry.name));
+    } catch (...) {
+      errors[run] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t run = 1; run < runs.size(); ++run) threads.emplace_back(readRun, run);
+  readRun(0);
+  for (std::thread& thread : threads) thread.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
 }
 
 }  // namespace
@@ -60,8 +101,7 @@ PretrainedLoadReport loadPretrainedWeights(const CausalLM& model, const std::str
   std::sort(reads.begin(), reads.end(), [](const io::TensorLocation* a, const io::TensorLocation* b) {
     return a->path != b->path ? a->path < b->path : a->entry.begin < b->entry.begin;
   });
-  io::TensorFileReader reader;
-  for (const io::TensorLocation* location : reads) reader.read(*location, destinations.at(location->entry.name));
+  readInParallel(reads, destinations);
   return report;
 }
 
