@@ -6,6 +6,7 @@
 
 #include <napi.h>
 
+#include "core/background_priority.h"
 #include "napi/error_bridge.h"
 
 namespace moonlight::napi {
@@ -26,6 +27,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
+    lowerThisThreadsPriorityOnce();
     try {
       result_ = job_();
     } catch (...) {
