@@ -11,7 +11,9 @@ import type { DType } from '../tensor/dtype';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
 import { ModelConfig, parseModelConfig } from './config';
-import type { NativeMicroBatch, NativeModelHandle, NativeModelOptions, NativeTensorKind, StepDiagnostics } from '../native';
+import type {
+  NativeMicroBatch, NativeModelHandle, NativeModelOptions, NativeStepScalars, NativeTensorKind, NativeTrainStepResult, StepDiagnostics,
+} from '../native';
 import { attachLoraTo, forgetLora, LoraOptions, loraSettingsOf, ResolvedLoraOptions } from './lora';
 import { nativeOptimizerHandle, Optimizer } from '../optim/optimizer';
 import { countParameters, ParameterCountOptions } from './parameter_count';
@@ -54,37 +56,11 @@ export interface TrainStepOptions extends ForwardOptions {
   routerBiasUpdateRate?: number;
 }
 
-export interface TrainStepMetrics {
-  /** lmLoss + auxLoss: what was differentiated. */
-  loss: number;
-  /** Mean next-token loss over every labelled token of the step (all micro-batches and, distributed, all ranks). */
-  lmLoss: number;
-  /** The balance loss, mean over micro-batches and ranks. */
-  auxLoss: number;
-  /** Global gradient L2 norm before clipping. */
-  gradNorm: number;
-  /** The factor the gradients were scaled by (1 when not clipped). */
-  clipCoefficient: number;
-  /** Labelled tokens that counted in the loss, over all micro-batches and ranks. */
-  tokens: number;
-  /** Indices of the MoE layers, and per MoE layer the tokens routed to each expert in this step. */
-  moeLayers: number[];
-  expertLoad: number[][];
-}
+/** A step's numbers as the core reports them (each field documented in src/native/train_step.ts). */
+export type TrainStepMetrics = NativeStepScalars & Pick<NativeTrainStepResult, 'moeLayers' | 'expertLoad'>;
 
 /** Metrics of an accumulated step that also ran an optimizer. */
-export interface OptimizerStepMetrics extends TrainStepMetrics {
-  /** True when the optimizer skipped the update for non-finite gradients (nonFiniteGrads: 'skip'). */
-  optimizerSkipped: boolean;
-  /** The parameters whose gradients were NaN/Inf, when skipped. */
-  nonFiniteParameters: string[];
-  /** When recorded: per layer each head's max pre-softmax logit before the update (null: not an MLA layer). */
-  maxAttentionLogits?: Array<number[] | null>;
-  /** Heads QK-Clip rescaled after the update (when recorded). */
-  qkClippedHeads?: number;
-  /** On diagnostic steps. */
-  diagnostics?: StepDiagnostics;
-}
+export type OptimizerStepMetrics = NativeTrainStepResult;
 
 export interface MicroBatch {
   inputIds: Tensor | number[][];

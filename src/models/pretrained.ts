@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError, ConfigError, CheckpointError } from '../errors';
+import { writeFileAtomically } from '../io/atomic_file';
 import { saveShardedSafetensors } from '../io/safetensors';
 import { native } from '../native';
 import type { NativeModelHandle } from '../native';
@@ -116,18 +117,6 @@ export async function loadPretrained(
   return model;
 }
 
-function writeJsonAtomically(file: string, value: unknown): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(temporary, 'w');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, file);
-}
-
 export async function savePretrained(model: CausalLM, directory: string, options: SavePretrainedOptions = {}): Promise<string[]> {
   if (typeof directory !== 'string') throw new ArgumentError('directory must be a path');
   const folder = path.resolve(directory);
@@ -156,11 +145,11 @@ export async function savePretrained(model: CausalLM, directory: string, options
     // Keep the key style the config came in: transformers 5 writes `dtype`, transformers 4 `torch_dtype`.
     if ('dtype' in config && !('torch_dtype' in config)) config.dtype = dtype;
     else config.torch_dtype = dtype;
-    writeJsonAtomically(path.join(folder, 'config.json'), config);
+    writeFileAtomically(path.join(folder, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     files.push(path.join(folder, 'config.json'));
     const generation = pretrainedInfo.get(model)?.generationConfig;
     if (generation) {
-      writeJsonAtomically(path.join(folder, 'generation_config.json'), generation);
+      writeFileAtomically(path.join(folder, 'generation_config.json'), `${JSON.stringify(generation, null, 2)}\n`);
       files.push(path.join(folder, 'generation_config.json'));
     }
     return files;

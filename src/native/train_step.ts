@@ -54,24 +54,37 @@ export interface StepDiagnostics {
   moe: MoeLayerBalance[];
 }
 
-/**
- * The step's numbers (CausalLM's TrainStepMetrics documents each): loss = lmLoss + auxLoss, the gradient norm
- * before clipping, the clip coefficient, and the labelled tokens; all of the whole step (every micro-batch and,
- * distributed, every rank).
- */
-export type NativeStepScalars = Record<'loss' | 'lmLoss' | 'auxLoss' | 'gradNorm' | 'clipCoefficient' | 'tokens', number>;
+/** The step's numbers, all of the whole step (every micro-batch and, distributed, every rank). */
+export interface NativeStepScalars {
+  /** lmLoss + auxLoss: what was differentiated. */
+  loss: number;
+  /** Mean next-token loss over every labelled token of the step. */
+  lmLoss: number;
+  /** The balance loss, mean over micro-batches and ranks. */
+  auxLoss: number;
+  /** Global gradient L2 norm before clipping. */
+  gradNorm: number;
+  /** The factor the gradients were scaled by (1 when not clipped). */
+  clipCoefficient: number;
+  /** Labelled tokens that counted in the loss. */
+  tokens: number;
+}
 
 /** What either step resolves to. */
 export interface NativeTrainStepResult extends NativeStepScalars {
+  /** Indices of the MoE layers. */
   moeLayers: number[];
-  /** Per MoE layer, the tokens routed to each expert. */
+  /** Per MoE layer, the tokens routed to each expert in this step. */
   expertLoad: number[][];
-  /** Always false without an optimizer. */
+  /** True when the optimizer skipped the update for non-finite gradients (nonFiniteGrads: 'skip'); always false
+   *  without an optimizer. */
   optimizerSkipped: boolean;
+  /** The parameters whose gradients were NaN/Inf, when skipped. */
   nonFiniteParameters: string[];
-  /** Set, with qkClippedHeads, when the logits were recorded; null for a layer without MLA. */
+  /** When recorded: per layer each head's max pre-softmax logit before the update (null: not an MLA layer). */
   maxAttentionLogits?: Array<number[] | null>;
+  /** Heads QK-Clip rescaled after the update (when recorded). */
   qkClippedHeads?: number;
-  /** On diagnostic steps only. */
+  /** The paper's diagnostics, on diagnostic steps only. */
   diagnostics?: StepDiagnostics;
 }
