@@ -152,12 +152,11 @@ at::Tensor ParameterFactory::initialised(at::IntArrayRef shape, InitKind init) {
     tensor.normal_(0.0, initializerRange_, generator_);
     return tensor;
   }
-  // Other dtypes and devices: drawn through one reused fp32 chunk, then converted into place. Drawing a whole
-  // fp32 temporary per tensor would double the peak and, when a large temporary is freed, hold the process's
-  // address-space lock long enough to stall the JS thread. Equal to one draw over the whole tensor: torch's CPU
-  // normal_ takes uniforms in order and transforms them in blocks of 16 (re-drawing the last 16 when the
-  // size is not a multiple), so chunks that are multiples of 16, with a last chunk of at least 16, draw the
-  // same values.
+  // Other dtypes and devices: drawn through one reused fp32 chunk, then converted into place, instead of a whole
+  // fp32 temporary per tensor (3x a bf16 expert stack's memory at once, allocated and freed for every tensor).
+  // Equal to one draw over the whole tensor: torch's CPU normal_ takes uniforms in order and transforms them in
+  // blocks of 16 (re-drawing the last 16 when the size is not a multiple), so chunks that are multiples of 16,
+  // with a last chunk of at least 16, draw the same values (test/off-thread.test.ts compares bf16 with fp32).
   constexpr int64_t kChunkElements = int64_t{1} << 22;
   const int64_t numel = tensor.numel();
   if (drawChunk_.numel() < std::min(numel, kChunkElements + 16)) {
