@@ -24,13 +24,15 @@ test('--json prints { peakBytes, runtimeBytes, parts, assumptions }', () => {
   const plan = JSON.parse(run.stdout);
   expect(Object.keys(plan)).toEqual(['peakBytes', 'runtimeBytes', 'parts', 'assumptions']);
   expect(Object.keys(plan.parts).sort()).toEqual(
-    ['activations', 'autocastCopies', 'gradients', 'kvCache', 'optimizerState', 'optimizerStep', 'weights'].sort(),
+    ['activations', 'allocatorRetention', 'autocastCopies', 'gradients', 'kvCache', 'optimizerState', 'optimizerStep', 'weights'].sort(),
   );
   for (const bytes of [plan.peakBytes, plan.runtimeBytes, ...Object.values(plan.parts)]) expect(Number.isInteger(bytes)).toBe(true);
   expect(plan.assumptions.optimizerStateBytesPerRank).toHaveLength(8);
   expect(plan.assumptions.dtype).toBe('float32');
-  const { weights, gradients, optimizerState, optimizerStep, activations, autocastCopies, kvCache } = plan.parts;
-  expect(plan.peakBytes).toBe(weights + gradients + optimizerState + kvCache + Math.max(activations + autocastCopies, optimizerStep));
+  const { weights, gradients, optimizerState, optimizerStep, activations, autocastCopies, allocatorRetention, kvCache } = plan.parts;
+  expect(plan.peakBytes).toBe(
+    weights + gradients + optimizerState + kvCache + Math.max(activations + autocastCopies + allocatorRetention, optimizerStep),
+  );
 });
 
 test('the table names every part and the assumptions', () => {

@@ -103,7 +103,7 @@ int64_t moeBlock(const SavedTensors& saved, const std::string& prefix, const mod
 
 }  // namespace
 
-int64_t trainActivationBytes(const models::CausalLM& model, const TrainActivationShape& shape) {
+TrainActivations trainActivationBytes(const models::CausalLM& model, const TrainActivationShape& shape) {
   const models::ModelConfig& config = model.config();
   const SavedTensors saved(model, shape);
   const int64_t n = saved.tokens(), hidden = config.hiddenSize;
@@ -134,8 +134,10 @@ int64_t trainActivationBytes(const models::CausalLM& model, const TrainActivatio
   // The loss head at its backward peak (causalLmLoss: cross entropy = log_softmax + nll_loss over fp32
   // logits): the returned logits [n, V], the fp32 log-softmax output log_softmax keeps, the nll_loss
   // gradient and the log-softmax gradient being formed.
-  bytes += n * config.vocabSize * (saved.c() + 3 * kFloatBytes);
-  return bytes;
+  TrainActivations activations;
+  activations.layersBytes = bytes;
+  activations.lossHeadBytes = n * config.vocabSize * (saved.c() + 3 * kFloatBytes);
+  return activations;
 }
 
 int64_t autocastCopyBytes(const models::CausalLM& model) {

@@ -17,10 +17,14 @@ struct TrainActivationShape {
   double loraDropout = 0;     // > 0: each adapter keeps its dropout noise and output (CPU's dropout)
 };
 
-// Saved-for-backward bytes of one step at the start of backward (where the loss head peaks): every layer's
-// saved tensors, the logits, and the fp32 log-softmax, its gradient and the incoming gradient over the
-// vocabulary. LoRA adapters are read off the model's attached slots.
-int64_t trainActivationBytes(const models::CausalLM& model, const TrainActivationShape& shape);
+// Saved-for-backward bytes of one step at the start of backward (where the loss head peaks). LoRA adapters are
+// read off the model's attached slots.
+struct TrainActivations {
+  int64_t layersBytes = 0;    // every layer's saved tensors, the final norm's and the LM head's input
+  int64_t lossHeadBytes = 0;  // the logits, and the fp32 log-softmax, its gradient and the incoming gradient over the vocabulary
+  int64_t totalBytes() const { return layersBytes + lossHeadBytes; }
+};
+TrainActivations trainActivationBytes(const models::CausalLM& model, const TrainActivationShape& shape);
 
 // bf16 copies autocast keeps for backward: every matrix a linear reads (not the embedding, not the router,
 // which runs in fp32), cast once per step.

@@ -22,13 +22,14 @@ struct MemoryPlanParts {
   int64_t optimizerStepBytes = 0;  // the update's largest transient (one Newton–Schulz batch, AdamW's temporaries)
   int64_t activationsBytes = 0;    // saved for backward at the loss head's peak, or a prefill's largest transient
   int64_t autocastCopiesBytes = 0; // bf16-mixed: the bf16 casts of the weights kept for backward
+  int64_t allocatorRetentionBytes = 0;  // train: heap memory malloc keeps from a step's freed blocks (memory_plan.cpp)
   int64_t kvCacheBytes = 0;
 };
 
 struct MemoryPlan {
   MemoryPlanParts parts;
   // Above the process's RSS before the job: weights + state + gradients + max(activations + autocast
-  // copies, step transient) + KV cache.
+  // copies + allocator retention, step transient) + KV cache.
   int64_t peakBytes = 0;
   // Added once for the whole process: node with the addon and libtorch loaded (see memory_plan.cpp).
   int64_t runtimeBytes = 0;
