@@ -35,13 +35,15 @@ test('moonlight scaling --preset ci: both lr grids, 4 sizes × 2 seeds × 4 curv
   const report = JSON.parse(fs.readFileSync(path.join(out, 'scaling.json'), 'utf8'));
   expect(report.seeds).toEqual([0, 1]);
   expect(report.tokenRule).toMatch(/0\.4 × activated non-embedding parameters/);
-  type Grid = { optimizer: string; size: string; results: Array<{ lr: number; finalValLoss: number }>; best: number };
+  type Grid = { optimizer: string; size: string; results: Array<{ lr: number; finalValLoss: number }>; best: number; bestAtGridEdge: boolean };
   const grids: Grid[] = report.lrGrids;
   expect(grids.map((g) => [g.optimizer, g.size])).toEqual([['adamw', 'h16'], ['muon', 'h16']]);
   for (const g of grids) {
     expect(g.results.map((r) => r.lr)).toEqual([3e-3, 1e-2]);
     expect(g.best).toBe(g.results.reduce((a, b) => (b.finalValLoss < a.finalValLoss ? b : a)).lr);
+    expect(g.bestAtGridEdge).toBe(true); // a two-point grid has no interior: its optimum may lie outside it
   }
+  expect(run.stdout).toMatch(/lr grid at h16 \(seed 0\): .* → lr [0-9.e-]+ \(the grid's edge: the optimum may lie beyond it\)/);
   const best = (optimizer: string) => grids.find((g) => g.optimizer === optimizer)!.best;
   type Point = { size: string; flops: number; lr: number; lossBySeed: number[]; meanLoss: number; updateRms?: Record<string, { adamw: number; reached: number }> };
   type Curve = { name: string; lrProcedure: string; points: Point[] };

@@ -77,6 +77,8 @@ export interface LrGridResult {
   seed: number;
   results: Array<{ lr: number; finalValLoss: number }>;
   best: number;
+  /** The best lr is the grid's smallest or largest: the optimum may lie outside the grid. */
+  bestAtGridEdge: boolean;
 }
 
 export interface ScalingReport {
@@ -154,7 +156,9 @@ export async function runScaling(options: ScalingOptions = {}): Promise<ScalingR
         results.push({ lr, finalValLoss: (await train({ optimizer, size: sizes[s], lr, seed: 0 })).finalValLoss });
       }
       const best = results.reduce((a, b) => (b.finalValLoss < a.finalValLoss ? b : a)).lr;
-      lrGrids.push({ optimizer, size: sizes[s].name, seed: 0, results, best });
+      const lrs = results.map((r) => r.lr);
+      const bestAtGridEdge = best === Math.min(...lrs) || best === Math.max(...lrs);
+      lrGrids.push({ optimizer, size: sizes[s].name, seed: 0, results, best, bestAtGridEdge });
     }
   }
   const lrOf = (optimizer: ScalingOptimizer, s: number): number =>

@@ -41,7 +41,8 @@ export const scalingCommand: CommandModule<object, ScalingArgs> = {
       },
     });
     for (const grid of report.lrGrids) {
-      console.log(`${grid.optimizer} lr grid at ${grid.size} (seed ${grid.seed}): ${grid.results.map((g) => `${g.lr}: ${g.finalValLoss.toFixed(4)}`).join(', ')} → lr ${grid.best}`);
+      console.log(`${grid.optimizer} lr grid at ${grid.size} (seed ${grid.seed}): ${grid.results.map((g) => `${g.lr}: ${g.finalValLoss.toFixed(4)}`).join(', ')} → lr ${grid.best}` +
+        (grid.bestAtGridEdge ? " (the grid's edge: the optimum may lie beyond it)" : ''));
     }
     console.log(`seeds ${report.seeds.join(', ')}; ${report.tokenRule}`);
     for (const curve of report.curves) {
