@@ -159,9 +159,9 @@ at::Tensor ParameterFactory::initialised(at::IntArrayRef shape, InitKind init) {
   // with a last chunk of at least 16, draw the same values (test/off-thread.test.ts compares bf16 with fp32).
   constexpr int64_t kChunkElements = int64_t{1} << 22;
   const int64_t numel = tensor.numel();
-  if (drawChunk_.numel() < std::min(numel, kChunkElements + 16)) {
-    drawChunk_ = at::empty({std::min(numel, kChunkElements + 16)}, at::TensorOptions().dtype(at::kFloat));
-  }
+  // The largest chunk the loop below draws: a whole chunk plus a last remainder shorter than 16.
+  const int64_t largestChunk = std::min(numel, kChunkElements + 15);
+  if (drawChunk_.numel() < largestChunk) drawChunk_ = at::empty({largestChunk}, at::TensorOptions().dtype(at::kFloat));
   at::Tensor flat = tensor.view({-1});
   for (int64_t offset = 0; offset < numel;) {
     const int64_t remaining = numel - offset;
