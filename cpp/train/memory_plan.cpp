@@ -274,12 +274,10 @@ MemoryPlan planMemory(const models::ModelConfig& config, const Json& options) {
     // glibc's malloc serves every block below its mmap threshold (raised as blocks are freed, up to 32 MiB on
     // 64-bit) from its heap and keeps what is freed there for reuse: a step's per-layer and per-expert blocks
     // (all far below 32 MiB at Moonlight's width; the loss head's [tokens, vocab] blocks are above it and go
-    // back to the system when freed) leave the heap larger than what is live at the peak. Measured by
-    // bench:plan (LoRA + Muon on Moonlight-width cuts, 2026-12-03): the heap kept 1.58x, 1.08x and 1.16x the
-    // layers' saved activations at 2 x 256, 3 x 384 and 1 x 1024 tokens (the difference between the default
-    // and MALLOC_MMAP_THRESHOLD_=131072, under which every block is returned and the peak is within 6 % of
-    // the rest of this plan). The allowance is the layers' saved activations once; the calibration cases and
-    // a shape outside them are in bench:plan's output.
+    // back to the system when freed) leave the heap larger than what is live at the peak. What it keeps is the
+    // difference between a step's peak under malloc's defaults and under MALLOC_MMAP_THRESHOLD_=131072 (every
+    // block returned): bench:plan measures it on Moonlight-width LoRA + Muon steps, and README.md's "Will it
+    // fit?" section gives the dated figures. The allowance is the layers' saved activations once.
     plan.parts.allocatorRetentionBytes = activations.layersBytes;
     if (mixed) plan.parts.autocastCopiesBytes = autocastCopyBytes(model);
     notes.push_back("one micro-batch of " + std::to_string(o.batchSize) + " × " + std::to_string(o.seqLen) +

@@ -61,7 +61,7 @@ export interface MemoryPlanParts {
   /** bf16-mixed: the bf16 casts of the weights autocast keeps for backward. */
   autocastCopies: number;
   /** Train: freed heap blocks glibc's malloc keeps during a step, allowed as the layers' saved activations once
-   *  (measured 1.08–1.58× of them on Moonlight-width LoRA steps; 0 of it under MALLOC_MMAP_THRESHOLD_=131072). */
+   *  (README.md, "Will it fit?", gives what bench:plan measured). */
   allocatorRetention: number;
   /** generate: the MLA latent (or K/V) cache. */
   kvCache: number;
