@@ -16,6 +16,14 @@ const curveLabels: Record<CurveName, string> = {
   adamw: 'AdamW', 'muon-adamw-lr': "Muon, AdamW's lr", 'muon-tuned': 'Muon, own lr', 'muon-rms-from-adamw': "Muon, AdamW's update RMS",
 };
 
+const chartWidthPixels = 1200;
+const legendWidthPixels = 430;
+
+/** A fit's formula for the legend: the offset c is a loss in nats, so three decimals (a fitted 2e-14 reads 0.000). */
+function fitFormula(fit: PowerLawFit): string {
+  return `${fit.a.toPrecision(3)}·C^-${fit.b.toPrecision(3)} + ${fit.c.toFixed(3)}`;
+}
+
 function ratioText(report: ScalingReport): string {
   return report.comparisons.map((c) => {
     const ratio = c.ratio === null ? 'n/a' : c.ratio.toFixed(2);
@@ -49,7 +57,7 @@ export function scalingChartOption(report: ScalingReport): EChartsOption {
       return [f, lossAtCompute(fit, f)];
     });
     series.push({
-      type: 'line', name: `${curveLabels[curve.name]} fit ${fit.a.toPrecision(3)}·C^-${fit.b.toPrecision(3)} + ${fit.c.toPrecision(3)}`,
+      type: 'line', name: `${curveLabels[curve.name]} fit ${fitFormula(fit)}`,
       data: line, showSymbol: false, lineStyle: { type: 'dashed', width: 1.5, color }, itemStyle: { color },
     });
   }
@@ -60,8 +68,11 @@ export function scalingChartOption(report: ScalingReport): EChartsOption {
       subtext: `points: mean ± sample sd over ${report.seeds.length} seeds; dashed: fits. C_Muon / C_AdamW at equal loss [90 % interval over seeds]:\n${ratioText(report)}`,
       left: 'center', textStyle: { fontSize: 14 }, subtextStyle: { fontSize: 11 },
     },
-    legend: { top: 90, right: 10, orient: 'vertical', type: 'plain', textStyle: { fontSize: 11 } },
-    grid: { top: 90, left: 70, right: 370, bottom: 60 },
+    // The legend starts at a fixed x beside the plot rather than ending at the right edge: an edge-anchored
+    // legend is placed by ECharts' estimate of its text width, and a wider font at rendering time pushed the
+    // longest fit label past the canvas. 400 px hold its ~50 characters in any 11 px face.
+    legend: { top: 90, left: chartWidthPixels - legendWidthPixels, orient: 'vertical', type: 'plain', textStyle: { fontSize: 11 } },
+    grid: { top: 90, left: 70, right: legendWidthPixels + 20, bottom: 60 },
     xAxis: { type: 'log', name: 'training FLOPs (log scale)', nameLocation: 'middle', nameGap: 32, min: low, max: high },
     yAxis: { type: 'value', name: 'final validation loss (nats per token)', scale: true, nameLocation: 'middle', nameGap: 50 },
     series,
@@ -69,5 +80,5 @@ export function scalingChartOption(report: ScalingReport): EChartsOption {
 }
 
 export function renderScalingChart(report: ScalingReport): string {
-  return renderChartSvg(scalingChartOption(report), { width: 1100, height: 680 });
+  return renderChartSvg(scalingChartOption(report), { width: chartWidthPixels, height: 680 });
 }
