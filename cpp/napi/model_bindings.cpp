@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include "core/errors.h"
+#include "models/common/model_config.h"
 #include "models/common/model_creation.h"
 #include "models/deepseek_v3/load_balance.h"
 #include "napi/addon_state.h"
@@ -30,6 +31,15 @@ Napi::Value balanceLoss(const Napi::CallbackInfo& info) {
       fail(ErrorKind::Shape, "scores must be [B, T, E] and indices [B, T, K]");
     }
     return TensorHandle::wrap(info.Env(), models::balanceLoss(scores, indices.to(at::kLong), alpha, perSequence));
+  });
+}
+
+// checkModelConfig(config): the core's reading and checks of a model config (a ConfigError naming the key),
+// so a config is refused when it is parsed, with the words every native entry point uses.
+Napi::Value checkModelConfig(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    models::modelConfigFromJson(toJson(argumentAt(info, 0), "config"));
+    return info.Env().Undefined();
   });
 }
 
@@ -74,6 +84,7 @@ void registerModels(Napi::Env env, Napi::Object exports) {
   Napi::Function constructor = ModelHandle::defineClass(env);
   addonState(env).modelHandleConstructor = Napi::Persistent(constructor);
   exports.Set("ModelHandle", constructor);
+  exports.Set("checkModelConfig", Napi::Function::New<checkModelConfig>(env, "checkModelConfig"));
   exports.Set("createModel", Napi::Function::New<createModel>(env, "createModel"));
   exports.Set("loadPretrainedModel", Napi::Function::New<loadPretrainedModel>(env, "loadPretrainedModel"));
   exports.Set("balanceLoss", Napi::Function::New<balanceLoss>(env, "balanceLoss"));

@@ -5,9 +5,11 @@
  * and transformers 5 (`rope_parameters`, `dtype`, `qk_head_dim`, and DeepSeek's `head_dim` = qk_rope_head_dim,
  * which is never the attention head size). Size keys are required; every other key defaults to the value
  * transformers' config class gives it, so the same config.json builds the same model here and there.
- * Every problem is a ConfigError naming the key.
+ * This file reads keys (types, defaults, the two styles); how they relate is checked by the core
+ * (cpp/models/common/model_config.cpp). Every problem is a ConfigError naming the key.
  */
 import { ConfigError } from '../errors';
+import { native } from '../native';
 import type { MlaConfig, ModelType, MoeConfig, NativeModelConfig, RopeConfig, RopeType } from '../native';
 
 export const MODEL_TYPES: readonly ModelType[] = ['deepseek_v3', 'qwen2', 'llama'];
@@ -157,7 +159,6 @@ function parseMla(raw: Raw, keys: KeyReader): MlaConfig {
     vHeadDim: keys.int('v_head_dim'),
     ropeInterleave: keys.bool('rope_interleave', true),
   };
-  if (mla.qkRopeHeadDim % 2 !== 0) throw new ConfigError('config key "qk_rope_head_dim" must be even');
   if (keys.has('qk_head_dim') && raw.qk_head_dim !== mla.qkNopeHeadDim + mla.qkRopeHeadDim) {
     throw new ConfigError(
       `config key "qk_head_dim" is ${String(raw.qk_head_dim)} but qk_nope_head_dim + qk_rope_head_dim = ` +
@@ -186,21 +187,6 @@ function parseMoe(raw: Raw, keys: KeyReader): MoeConfig {
     auxLossAlpha: keys.number('aux_loss_alpha', 0, (v) => v >= 0, 'a number >= 0'),
     seqAux: keys.bool('seq_aux', true),
   };
-  if (moe.nRoutedExperts % moe.nGroup !== 0) {
-    throw new ConfigError(`config key "n_group" (${moe.nGroup}) must divide n_routed_experts (${moe.nRoutedExperts})`);
-  }
-  if (moe.topkGroup > moe.nGroup) {
-    throw new ConfigError(`config key "topk_group" (${moe.topkGroup}) must not exceed n_group (${moe.nGroup})`);
-  }
-  // Experts of dropped groups score -inf, as in transformers: k above the kept experts is defined only when
-  // k takes every expert (the core's ModelConfig check says the same and the why).
-  const kept = (moe.nRoutedExperts / moe.nGroup) * moe.topkGroup;
-  if (moe.numExpertsPerTok > moe.nRoutedExperts || (moe.numExpertsPerTok > kept && moe.numExpertsPerTok < moe.nRoutedExperts)) {
-    throw new ConfigError(
-      `config key "num_experts_per_tok" (${moe.numExpertsPerTok}) exceeds the ${kept} experts of topk_group groups ` +
-        `and is not n_routed_experts (${moe.nRoutedExperts}): top-k among tied -inf scores has no defined order`,
-    );
-  }
   return moe;
 }
 
@@ -232,24 +218,15 @@ export function parseModelConfig(input: unknown): ModelConfig {
     if (!Number.isInteger(headDim)) {
       throw new ConfigError(`config key "hidden_size" (${hiddenSize}) must be a multiple of num_attention_heads`);
     }
-    if (headDim % 2 !== 0) throw new ConfigError(`config key "head_dim" (${headDim}) must be even for RoPE`);
-    if (numAttentionHeads % numKeyValueHeads !== 0) {
-      throw new ConfigError(
-        `config key "num_key_value_heads" (${numKeyValueHeads}) must divide num_attention_heads (${numAttentionHeads})`,
-      );
-    }
   }
   const maxPositionEmbeddings = keys.int('max_position_embeddings', isDeepseek ? 4096 : modelType === 'qwen2' ? 32768 : 2048);
   const vocabSize = keys.int('vocab_size');
   const padTokenId = keys.has('pad_token_id') ? keys.int('pad_token_id', undefined, 0) : null;
-  if (padTokenId !== null && padTokenId >= vocabSize) {
-    throw new ConfigError(`config key "pad_token_id" (${padTokenId}) must be below vocab_size (${vocabSize})`);
-  }
   const attentionBias = keys.bool('attention_bias', false);
   if (isDeepseek && attentionBias) {
     throw new ConfigError('config key "attention_bias" is true: not supported for deepseek_v3');
   }
-  return {
+  const config: ModelConfig = {
     modelType: modelType as ModelType,
     vocabSize,
     hiddenSize,
@@ -271,4 +248,8 @@ export function parseModelConfig(input: unknown): ModelConfig {
     moe: isDeepseek ? parseMoe(raw, keys) : null,
     hf: Object.freeze({ ...raw }),
   };
+  // How keys relate (divisibility, routing groups and top-k, the vocabulary) is the core's to check, once.
+  const { hf: _hf, ...nativeConfig } = config;
+  native().checkModelConfig(nativeConfig);
+  return config;
 }

@@ -80,6 +80,8 @@ export interface NativeModelsAddon {
     new (config: NativeModelConfig, options: NativeModelOptions): NativeModelHandle;
     parameterCounts(config: NativeModelConfig, seqLen?: number): NativeParameterCounts;
   };
+  /** The core's checks of a config (throws a ConfigError naming the key); nothing is allocated. */
+  checkModelConfig(config: NativeModelConfig): void;
   /** As new ModelHandle, with the weights allocated and initialised off the JS thread (options checked at once). */
   createModel(config: NativeModelConfig, options: NativeModelOptions): Promise<NativeModelHandle>;
   /**
