@@ -70,7 +70,7 @@ export function scalingChartOption(report: ScalingReport): EChartsOption {
     },
     // The legend starts at a fixed x beside the plot rather than ending at the right edge: an edge-anchored
     // legend is placed by ECharts' estimate of its text width, and a wider font at rendering time pushed the
-    // longest fit label past the canvas. 400 px hold its ~50 characters in any 11 px face.
+    // longest fit label past the canvas. legendWidthPixels, less the icon, holds its ~50 characters in any 11 px face.
     legend: { top: 90, left: chartWidthPixels - legendWidthPixels, orient: 'vertical', type: 'plain', textStyle: { fontSize: 11 } },
     grid: { top: 90, left: 70, right: legendWidthPixels + 20, bottom: 60 },
     xAxis: { type: 'log', name: 'training FLOPs (log scale)', nameLocation: 'middle', nameGap: 32, min: low, max: high },

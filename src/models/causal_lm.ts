@@ -10,7 +10,7 @@ import type { Device } from '../tensor/device';
 import type { DType } from '../tensor/dtype';
 import { tensor } from '../tensor/factories';
 import { operandHandle, Tensor } from '../tensor/tensor';
-import { ModelConfig, parseModelConfig } from './config';
+import { ModelConfig, nativeModelConfig, parseModelConfig } from './config';
 import type {
   NativeMicroBatch, NativeModelHandle, NativeModelOptions, NativeStepScalars, NativeTensorKind, NativeTrainStepResult, StepDiagnostics,
 } from '../native';
@@ -128,14 +128,14 @@ export class CausalLM {
    */
   static fromConfig(config: Record<string, unknown>, options: CausalLMOptions = {}): CausalLM {
     const parsed = parseModelConfig(config);
-    const { hf: _hf, ...nativeConfig } = parsed;
+    const nativeConfig = nativeModelConfig(parsed);
     return new CausalLM(parsed, new (native().ModelHandle)(nativeConfig, nativeModelOptions(options)), options.dtype ?? 'float32');
   }
 
   /** As fromConfig, with the weights allocated and initialised off the JS thread. */
   static async create(config: Record<string, unknown>, options: CausalLMOptions = {}): Promise<CausalLM> {
     const parsed = parseModelConfig(config);
-    const { hf: _hf, ...nativeConfig } = parsed;
+    const nativeConfig = nativeModelConfig(parsed);
     return new CausalLM(parsed, await native().createModel(nativeConfig, nativeModelOptions(options)), options.dtype ?? 'float32');
   }
 

@@ -249,7 +249,12 @@ export function parseModelConfig(input: unknown): ModelConfig {
     hf: Object.freeze({ ...raw }),
   };
   // How keys relate (divisibility, routing groups and top-k, the vocabulary) is the core's to check, once.
-  const { hf: _hf, ...nativeConfig } = config;
-  native().checkModelConfig(nativeConfig);
+  native().checkModelConfig(nativeModelConfig(config));
   return config;
+}
+
+/** The typed config without the config.json it came from: what the native side takes. */
+export function nativeModelConfig(config: ModelConfig): NativeModelConfig {
+  const { hf: _hf, ...nativeConfig } = config;
+  return nativeConfig;
 }

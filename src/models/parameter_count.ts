@@ -7,7 +7,7 @@
  */
 import { native } from '../native';
 import type { NativeParameterCounts } from '../native';
-import type { ModelConfig } from './config';
+import { ModelConfig, nativeModelConfig } from './config';
 
 export interface ParameterCountOptions {
   excludeEmbeddings?: boolean;
@@ -16,8 +16,7 @@ export interface ParameterCountOptions {
 
 /** @internal The native counts (and, with seqLen, the training FLOPs per token) of a parsed config. */
 export function nativeParameterCounts(config: ModelConfig, seqLen?: number): NativeParameterCounts {
-  const { hf: _hf, ...nativeConfig } = config;
-  return native().ModelHandle.parameterCounts(nativeConfig, seqLen);
+  return native().ModelHandle.parameterCounts(nativeModelConfig(config), seqLen);
 }
 
 export function countParameters(config: ModelConfig, options: ParameterCountOptions = {}): number {

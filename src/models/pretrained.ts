@@ -21,7 +21,7 @@ import { Device } from '../tensor/device';
 import { checkDType, DType, isFloatingDType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import type { CausalLM } from './causal_lm';
-import { ModelConfig, parseModelConfig } from './config';
+import { ModelConfig, nativeModelConfig, parseModelConfig } from './config';
 
 export interface FromPretrainedOptions {
   /**
@@ -105,8 +105,7 @@ export async function loadPretrained(
   const dtype = requested === 'auto' ? checkpointDType(config, configFile) : checkDType(requested, 'options.dtype');
   if (!isFloatingDType(dtype)) throw new ArgumentError(`options.dtype must be a floating dtype, got ${dtype}`);
   const parsed = parseModelConfig(config);
-  const { hf: _hf, ...nativeConfig } = parsed;
-  const loaded = await native().loadPretrainedModel(nativeConfig, folder, { dtype, device: options.device ?? 'cpu' });
+  const loaded = await native().loadPretrainedModel(nativeModelConfig(parsed), folder, { dtype, device: options.device ?? 'cpu' });
   const model = wrap(parsed, loaded.model, dtype);
   if (loaded.unexpected.length > 0) {
     const report = options.onUnexpectedTensors ??

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ArgumentError } from '../errors';
 import { native } from '../native';
-import { parseModelConfig } from '../models/config';
+import { nativeModelConfig, parseModelConfig } from '../models/config';
 import { checkpointDType } from '../models/pretrained';
 
 export type PlanTask = 'generate' | 'lora' | 'full';
@@ -102,7 +102,7 @@ export function planMemory(model: string | Record<string, unknown>, options: Pla
   const { config, file } = typeof model === 'string' ? readConfig(model) : { config: model, file: 'config' };
   const { dtype = 'auto', ...rest } = options ?? ({} as PlanOptions);
   const resolvedDType = dtype !== 'auto' ? dtype : options?.task === 'full' ? 'float32' : checkpointDType(config, file);
-  const { hf: _hf, ...nativeConfig } = parseModelConfig(config);
+  const nativeConfig = nativeModelConfig(parseModelConfig(config));
   type CorePlan = Omit<MemoryPlan, 'assumptions'> & { assumptions: Omit<MemoryPlan['assumptions'], 'model' | 'task' | 'dtype'> };
   const plan = JSON.parse(native().planMemory(nativeConfig, { ...rest, dtype: resolvedDType })) as CorePlan;
   return {
